@@ -18,6 +18,13 @@ ASPECT_SIZES: dict[str, tuple[int, int]] = {
 }
 FPS = 30
 SCENE_ROLES = ("hook", "benefit", "proof", "cta")
+# Scene layouts the renderer implements; the script writer picks one per scene.
+#   hero      - the product (or, without an image, the product name as a typographic hero) fills the centre,
+#               headline above it
+#   statement - the headline is the hero, large and centred; the product sits small below it
+#   showcase  - the product centre-low with a proof badge (stars / "loved by thousands"), headline on top
+#   cta       - the product beside/above a call-to-action button carrying the CTA text
+LAYOUTS = ("hero", "statement", "showcase", "cta")
 
 
 def size_for_aspect(aspect_ratio: str) -> tuple[int, int]:
