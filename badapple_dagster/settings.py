@@ -1,0 +1,54 @@
+"""Runtime settings, read from the environment once per process.
+
+Embedded defaults (SQLite file, local artifact folder under the data directory) serve one person on a laptop;
+DATABASE_URL / BADAPPLE_ARTIFACTS=s3 switch to production parts without code changes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    artifact_backend: str  # "local" | "s3"
+    artifacts_dir: Path
+    s3_bucket: str | None
+    s3_prefix: str
+    s3_endpoint_url: str | None
+    s3_region: str | None
+    presign_expiry_seconds: int
+    dagster_graphql_url: str
+    public_base_url: str
+
+    @property
+    def dagster_home(self) -> Path:
+        return Path(_env("DAGSTER_HOME", str(self.data_dir / "dagster")))
+
+
+def get_settings() -> Settings:
+    data_dir = Path(_env("BADAPPLE_DATA_DIR", os.path.abspath(".badapple"))).resolve()
+    return Settings(
+        data_dir=data_dir,
+        database_url=_env("DATABASE_URL", f"sqlite:///{data_dir / 'badapple.db'}"),
+        redis_url=_env("REDIS_URL"),
+        artifact_backend=_env("BADAPPLE_ARTIFACTS", "local"),
+        artifacts_dir=Path(_env("BADAPPLE_ARTIFACTS_DIR", str(data_dir / "artifacts"))),
+        s3_bucket=_env("BADAPPLE_S3_BUCKET"),
+        s3_prefix=_env("BADAPPLE_S3_PREFIX", ""),
+        s3_endpoint_url=_env("BADAPPLE_S3_ENDPOINT_URL", _env("AWS_ENDPOINT_URL")),
+        s3_region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION")),
+        presign_expiry_seconds=int(_env("BADAPPLE_PRESIGN_EXPIRY", "3600")),
+        dagster_graphql_url=_env("BADAPPLE_DAGSTER_URL", "http://127.0.0.1:3000"),
+        public_base_url=_env("BADAPPLE_PUBLIC_URL", "http://127.0.0.1:8000"),
+    )

@@ -1,0 +1,58 @@
+"""SQLAlchemy table definitions. Schema changes go through an Alembic revision in ``migrations/``."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False, server_default="ad"),
+    Column("status", String(16), nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False, index=True),
+    Column("updated_at", DateTime, nullable=False),
+    Column("product_name", String(100), nullable=False),
+    Column("style", String(50), nullable=False),
+    Column("cta_text", String(50), nullable=False),
+    # Artifact-store key of the sanitised product image (never a path in /tmp, never a URL).
+    Column("product_image_path", String(512)),
+    # Artifact-store key of the final video; the API turns it into a URL on read.
+    Column("video_url", String(512)),
+    Column("error_message", Text),
+    Column("cost_usd", Float, nullable=False, server_default="0"),
+    Column("options", Text, nullable=False, server_default="{}"),  # JSON: seed, aspect_ratio, voice...
+    Column("dagster_run_id", String(64)),
+    Column("launch_attempts", Integer, nullable=False, server_default="0"),
+    Column("seq", BigInteger, nullable=False, server_default="0"),  # last applied job-level event
+)
+
+stages = Table(
+    "stages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", String(64), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("stage_name", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("progress", Integer, nullable=False, server_default="0"),
+    Column("started_at", DateTime),
+    Column("completed_at", DateTime),
+    Column("stage_data", Text),
+    Column("error_message", Text),
+    Column("seq", BigInteger, nullable=False, server_default="0"),  # last applied event for this stage
+    UniqueConstraint("job_id", "stage_name", name="uq_stage_job_name"),
+)
