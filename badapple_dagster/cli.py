@@ -1,0 +1,304 @@
+"""The `badapple` command line.
+
+    badapple job create --product-name ... --style ... --cta ... [--image FILE]   store a brief + partition
+    badapple job show JOB_ID                                                      the job as the API sees it
+    badapple render --product-name ... --style ... --cta ... [--image FILE]      create and render in-process
+    badapple dev                                                                  dagster dev on this data dir
+    badapple up [--demo]                      redis + dagster webserver/daemon + API on loopback, until Ctrl-C
+    badapple generate --product-name ... --style ... --cta ... [--image FILE]    submit through the API, live
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def ensure_dagster_home() -> Path:
+    """Point DAGSTER_HOME at the data directory (unless set) and give it the project's dagster.yaml."""
+    from .settings import get_settings
+
+    home = get_settings().dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    target = home / "dagster.yaml"
+    template = REPO_ROOT / "dagster.yaml"
+    if not target.exists() and template.exists():
+        shutil.copyfile(template, target)
+    return home
+
+
+def _add_brief_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--product-name", required=True)
+    p.add_argument("--style", required=True)
+    p.add_argument("--cta", required=True, help="call-to-action text, 1-50 characters")
+    p.add_argument("--image", help="product image (JPEG, PNG or WebP, at most 10 MB)")
+    p.add_argument("--aspect-ratio", choices=["9:16", "1:1", "16:9"], help="default 9:16")
+    p.add_argument("--seed", type=int, help="creative seed (default: derived from the job id)")
+    p.add_argument("--voice", help="espeak-ng voice, e.g. en-us+f3 (default: the style's)")
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    if args.aspect_ratio:
+        opts["aspect_ratio"] = args.aspect_ratio
+    if args.seed is not None:
+        opts["seed"] = args.seed
+    if args.voice:
+        opts["voice"] = args.voice
+    return opts
+
+
+def _create(args: argparse.Namespace) -> Any:
+    from dagster import DagsterInstance
+
+    from .artifacts import artifact_store_from_settings
+    from .settings import get_settings
+    from .store.jobs import JobStore
+    from .submission import accept_brief, add_partition
+
+    image_bytes = Path(args.image).read_bytes() if args.image else None
+    store = JobStore(get_settings().database_url)
+    job = accept_brief(
+        store,
+        artifact_store_from_settings(),
+        product_name=args.product_name,
+        style=args.style,
+        cta_text=args.cta,
+        image_bytes=image_bytes,
+        options=_options(args),
+    )
+    ensure_dagster_home()
+    add_partition(DagsterInstance.get(), job.id)
+    return job
+
+
+def cmd_job_create(args: argparse.Namespace) -> int:
+    job = _create(args)
+    print(job.id)
+    print(
+        f"Stored the brief and added partition {job.id} to ad_jobs. Materialize it in the Dagster UI "
+        "(Assets > ad_pipeline > Materialize, pick the partition) or run `badapple render`.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_job_show(args: argparse.Namespace) -> int:
+    from .settings import get_settings
+    from .store.jobs import JobStore
+
+    job = JobStore(get_settings().database_url).get_job(args.job_id)
+    if job is None:
+        print(f"job {args.job_id} not found", file=sys.stderr)
+        return 1
+    print(json.dumps({
+        "job_id": job.id, "status": job.status, "progress": job.progress, "video_key": job.video_key,
+        "error_message": job.error_message,
+        "stages": [{"stage_name": s.stage_name, "status": s.status, "progress": s.progress,
+                    "error_message": s.error_message} for s in job.stages],
+    }, indent=2))
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """Create a job and materialize its partition in this process (no servers needed)."""
+    import dagster as dg
+
+    from .artifacts import artifact_store_from_settings
+    from .definitions import AD_ASSETS, build_definitions
+
+    job = _create(args)
+    defs = build_definitions()
+    result = dg.materialize(
+        AD_ASSETS,
+        partition_key=job.id,
+        instance=dg.DagsterInstance.get(),
+        resources=defs.resources,
+        raise_on_error=False,
+    )
+    if not result.success:
+        print(f"render failed for job {job.id}", file=sys.stderr)
+        return 1
+    store = artifact_store_from_settings()
+    key = f"ads/{job.id}/compositing/ad.mp4"
+    print(store.local_path(key) or store.uri(key))
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    ensure_dagster_home()
+    os.chdir(REPO_ROOT)
+    return os.spawnvp(os.P_WAIT, "dagster", ["dagster", "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
+                                            "-p", str(args.port)])
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from .settings import get_settings
+    from .stack import Stack, StackConfig, StackError
+
+    data_dir = Path(args.data_dir).resolve() if args.data_dir else get_settings().data_dir
+    cfg = StackConfig(
+        data_dir=data_dir,
+        host=args.host,
+        api_port=args.api_port,
+        dagster_port=args.dagster_port,
+        redis_port=args.redis_port,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        database_url=os.environ.get("DATABASE_URL") or None,
+    )
+    stack = Stack(cfg)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"badapple: starting the stack in {data_dir} (logs in {data_dir / 'logs'}) ...", flush=True)
+    try:
+        stack.start()
+    except StackError as exc:
+        stack.stop()
+        print(f"badapple: could not start: {exc}", file=sys.stderr)
+        return 1
+    print(f"  API            {cfg.api_url}   (docs: {cfg.api_url}/docs)")
+    print(f"  Dagster UI     {cfg.dagster_url}")
+    print(f"  Redis          {cfg.effective_redis_url}")
+    print("Ready. Ctrl-C stops everything.", flush=True)
+    rc = 0
+    try:
+        if args.demo:
+            rc = _generate(cfg.api_url, product_name="EcoWater Bottle", style="modern", cta="Buy Now!",
+                           image=args.demo_image, output=str(data_dir / "demo.mp4"))
+            if args.exit_after_demo:
+                return rc
+        while not stop.is_set():
+            stop.wait(0.5)
+    finally:
+        print("badapple: stopping ...", flush=True)
+        stack.stop()
+        print("badapple: stopped.", flush=True)
+    return rc
+
+
+def _progress_bar(pct: int, stage: str, message: str, width: int = 30) -> str:
+    filled = int(width * max(0, min(100, pct)) / 100)
+    return f"\r[{'#' * filled}{'.' * (width - filled)}] {pct:3d}% {stage:<12} {message[:48]:<48}"
+
+
+def _generate(api: str, *, product_name: str, style: str, cta: str, image: str | None, output: str | None) -> int:
+    import asyncio
+
+    import httpx
+
+    data = {"product_name": product_name, "style": style, "cta_text": cta}
+    files = {"product_image": (Path(image).name, Path(image).read_bytes())} if image else None
+    resp = httpx.post(f"{api}/api/generate", data=data, files=files, timeout=60)
+    body = resp.json()
+    if resp.status_code != 202:
+        print(f"error {resp.status_code}: {body.get('message')} ({body.get('details')})", file=sys.stderr)
+        return 2
+    job_id = body["job_id"]
+    print(f"job {job_id} accepted; following it live", flush=True)
+
+    async def follow() -> dict[str, Any]:
+        from websockets.asyncio.client import connect
+
+        ws_url = api.replace("http", "ws", 1) + f"/ws/jobs/{job_id}"
+        last: dict[str, Any] = {}
+        async with connect(ws_url, open_timeout=30, ping_interval=None) as ws:
+            async for raw in ws:
+                msg = json.loads(raw)
+                if msg.get("type") in ("pong", "ping"):
+                    continue
+                last = msg
+                sys.stdout.write(_progress_bar(int(msg.get("progress", 0)), str(msg.get("stage", "")),
+                                               str(msg.get("message", ""))))
+                sys.stdout.flush()
+                if msg.get("status") in ("completed", "failed"):
+                    break
+        print()
+        return last
+
+    asyncio.run(follow())
+    job = httpx.get(f"{api}/api/jobs/{job_id}", timeout=30).json()
+    if job.get("status") != "completed":
+        print(f"job {job_id} {job.get('status')}: {job.get('error_message')}", file=sys.stderr)
+        return 1
+    print(f"video: {job['video_url']}")
+    if output:
+        with httpx.stream("GET", job["video_url"], timeout=120, follow_redirects=True) as r, open(output, "wb") as f:
+            for chunk in r.iter_bytes():
+                f.write(chunk)
+        print(f"saved: {output}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    return _generate(args.api, product_name=args.product_name, style=args.style, cta=args.cta, image=args.image,
+                     output=args.output)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="badapple", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    job = sub.add_parser("job", help="create or inspect ad jobs").add_subparsers(dest="job_command", required=True)
+    create = job.add_parser("create", help="store a brief and add its partition")
+    _add_brief_args(create)
+    create.set_defaults(func=cmd_job_create)
+    show = job.add_parser("show", help="show a job's status")
+    show.add_argument("job_id")
+    show.set_defaults(func=cmd_job_show)
+
+    render = sub.add_parser("render", help="create a job and render it in this process")
+    _add_brief_args(render)
+    render.set_defaults(func=cmd_render)
+
+    dev = sub.add_parser("dev", help="run `dagster dev` against this data directory")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(func=cmd_dev)
+
+    up = sub.add_parser("up", help="start redis, dagster webserver + daemon and the API; Ctrl-C stops them")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--api-port", type=int, default=8000)
+    up.add_argument("--dagster-port", type=int, default=3000)
+    up.add_argument("--redis-port", type=int, default=6379)
+    up.add_argument("--data-dir", help="default: $BADAPPLE_DATA_DIR or ./.badapple")
+    up.add_argument("--demo", action="store_true", help="once up, generate a demo ad through the API")
+    up.add_argument("--demo-image", help="product image for the demo ad")
+    up.add_argument("--exit-after-demo", action="store_true", help="stop the stack after the demo ad")
+    up.set_defaults(func=cmd_up)
+
+    gen = sub.add_parser("generate", help="submit a brief through the API and follow it live")
+    gen.add_argument("--product-name", required=True)
+    gen.add_argument("--style", required=True)
+    gen.add_argument("--cta", required=True)
+    gen.add_argument("--image")
+    gen.add_argument("--output", help="also download the video to this file")
+    gen.add_argument("--api", default=os.environ.get("BADAPPLE_API_URL", "http://127.0.0.1:8000"))
+    gen.set_defaults(func=cmd_generate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .media.brief import BriefError
+
+    try:
+        return int(args.func(args) or 0)
+    except BriefError as exc:
+        print(f"error: {exc.message} ({exc.details})", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
