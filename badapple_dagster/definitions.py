@@ -9,7 +9,6 @@ from __future__ import annotations
 import dagster as dg
 
 from .assets.ad import AD_ASSETS
-from .partitions import ad_jobs_partitions
 from .resources import JobStoreResource, ProgressResource, default_artifact_resource
 from .sensors import job_progress_sensor
 
@@ -19,7 +18,6 @@ from .sensors import job_progress_sensor
 ad_video_job = dg.define_asset_job(
     "ad_video_job",
     selection=dg.AssetSelection.assets(*AD_ASSETS),
-    partitions_def=ad_jobs_partitions,
     description="Brief -> script -> voice -> scene clips -> final ad, for one job (partition).",
 )
 

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from .artifacts import ArtifactStore, ad_key
-from .media.brief import normalize_image, validate_fields, validate_image_bytes
+from .media.brief import normalize_image, validate_fields
 from .partitions import AD_JOBS
 from .store.jobs import JobRecord, JobStore
 
@@ -30,7 +30,7 @@ def accept_brief(
     job_id = job_id or str(uuid.uuid4())
     image_key = None
     if image_bytes:
-        validate_image_bytes(image_bytes)
+        # normalize_image validates (magic bytes, size, bomb guard) before it decodes anything.
         with tempfile.TemporaryDirectory() as tmp:
             png = os.path.join(tmp, "product.png")
             normalize_image(image_bytes, png)

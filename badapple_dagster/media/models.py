@@ -46,7 +46,7 @@ def rgb_to_hex(rgb: RGB) -> str:
 
 @dataclass(frozen=True)
 class Brief:
-    """What a product team asks for. Validated by ``media.brief.validate_brief`` before any media work."""
+    """What a product team asks for. Validated by ``media.brief.build_brief`` before any media work."""
 
     product_name: str
     style: str  # canonical style key (aliases already resolved)
