@@ -38,7 +38,7 @@ def _now() -> str:
 
 def _finish(run: Any, data: dict[str, Any], **extra: Any) -> None:
     run.reporter.emit(
-        StageEvent(run.job_id, run.stage, "completed", data=data, run_id=run.context.run_id, **extra)
+        StageEvent(run.job_id, run.stage, "completed", data=data, run_id=run.context.run.run_id, **extra)
     )
 
 @dg.asset(description="Ad copy: four scenes (hook, benefit, proof, CTA) with voiceover, on-screen text and "

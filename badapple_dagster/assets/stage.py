@@ -79,7 +79,7 @@ class StageRun:
         pct = int(max(0.0, min(0.99, fraction)) * 100)
         self.reporter.emit(
             StageEvent(self.job_id, self.stage, "progress", progress=pct, message=message,
-                       run_id=self.context.run_id)
+                       run_id=self.context.run.run_id)
         )
 
     def put(self, name: str, local_path: str, content_type: str | None = None) -> dict[str, Any]:
@@ -97,7 +97,7 @@ def stage_run(
     context: dg.AssetExecutionContext, stage: str, store: JobStore, artifacts: Any, reporter: ProgressReporter
 ) -> Iterator[StageRun]:
     job_id = context.partition_key
-    reporter.emit(StageEvent(job_id, stage, "started", run_id=context.run_id))
+    reporter.emit(StageEvent(job_id, stage, "started", run_id=context.run.run_id))
     scratch_root = get_settings().data_dir / "tmp"
     scratch_root.mkdir(parents=True, exist_ok=True)
     work_dir = tempfile.mkdtemp(prefix=f"{stage}-", dir=scratch_root)
@@ -110,7 +110,7 @@ def stage_run(
         )
         if not retrying:
             message = exc.description if isinstance(exc, dg.Failure) else f"{type(exc).__name__}: {exc}"
-            reporter.emit(StageEvent(job_id, stage, "failed", error=message, run_id=context.run_id))
+            reporter.emit(StageEvent(job_id, stage, "failed", error=message, run_id=context.run.run_id))
         raise
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
