@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,16 +21,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def ensure_dagster_home() -> Path:
-    """Point DAGSTER_HOME at the data directory (unless set) and give it the project's dagster.yaml."""
+    """Point DAGSTER_HOME at the data directory (unless set) and give it the dagster.yaml of this mode."""
+    from .instance_config import write_instance_yaml
     from .settings import get_settings
 
     home = get_settings().dagster_home
-    home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
-    target = home / "dagster.yaml"
-    template = REPO_ROOT / "dagster.yaml"
-    if not target.exists() and template.exists():
-        shutil.copyfile(template, target)
+    if not (home / "dagster.yaml").exists():
+        write_instance_yaml(home)
     return home
 
 

@@ -30,6 +30,11 @@ class Settings:
     presign_expiry_seconds: int
     dagster_graphql_url: str
     public_base_url: str
+    mode: str  # "embedded" (SQLite, local folder) | "production" (PostgreSQL, S3)
+    db_schema: str  # PostgreSQL schema of the job store (Dagster's own tables stay in the default schema)
+    dagster_postgres_url: str | None
+    max_concurrent_runs: int
+    provider_concurrency: int
 
     @property
     def dagster_home(self) -> Path:
@@ -38,9 +43,11 @@ class Settings:
 
 def get_settings() -> Settings:
     data_dir = Path(_env("BADAPPLE_DATA_DIR", os.path.abspath(".badapple"))).resolve()
+    database_url = _env("DATABASE_URL")
+    production = _env("BADAPPLE_ENV") == "production" or bool(database_url and database_url.startswith("postgres"))
     return Settings(
         data_dir=data_dir,
-        database_url=_env("DATABASE_URL", f"sqlite:///{data_dir / 'badapple.db'}"),
+        database_url=database_url or f"sqlite:///{data_dir / 'badapple.db'}",
         redis_url=_env("REDIS_URL"),
         artifact_backend=_env("BADAPPLE_ARTIFACTS", "local"),
         artifacts_dir=Path(_env("BADAPPLE_ARTIFACTS_DIR", str(data_dir / "artifacts"))),
@@ -51,4 +58,38 @@ def get_settings() -> Settings:
         presign_expiry_seconds=int(_env("BADAPPLE_PRESIGN_EXPIRY", "3600")),
         dagster_graphql_url=_env("BADAPPLE_DAGSTER_URL", "http://127.0.0.1:3000"),
         public_base_url=_env("BADAPPLE_PUBLIC_URL", "http://127.0.0.1:8000"),
+        mode="production" if production else "embedded",
+        db_schema=_env("BADAPPLE_DB_SCHEMA", "badapple"),
+        dagster_postgres_url=_env("DAGSTER_POSTGRES_URL", database_url if production else None),
+        max_concurrent_runs=int(_env("BADAPPLE_MAX_CONCURRENT_RUNS", "2")),
+        provider_concurrency=int(_env("BADAPPLE_PROVIDER_CONCURRENCY", "2")),
     )
+
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "change_me", "placeholder", "password", "secret", "xxx", "todo"}
+
+
+class InsecureConfigError(RuntimeError):
+    pass
+
+
+def check_production_secrets(settings: Settings | None = None) -> None:
+    """Production secrets come only from the environment, and a placeholder left in one refuses to start."""
+    from urllib.parse import urlsplit
+
+    s = settings or get_settings()
+    if s.mode != "production":
+        return
+    found = []
+    for name, url in (("DATABASE_URL", s.database_url), ("DAGSTER_POSTGRES_URL", s.dagster_postgres_url)):
+        if url and (urlsplit(url).password or "").lower() in PLACEHOLDER_SECRETS:
+            found.append(name)
+    for name in ("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "REDIS_PASSWORD"):
+        value = os.environ.get(name)
+        if value is not None and (value.lower() in PLACEHOLDER_SECRETS or value.startswith("<")):
+            found.append(name)
+    if found:
+        raise InsecureConfigError(
+            f"refusing to start in production mode: placeholder secret in {', '.join(found)}; "
+            "set real values in the environment"
+        )

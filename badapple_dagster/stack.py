@@ -81,6 +81,9 @@ class Stack:
         )
         if self.cfg.database_url:
             env["DATABASE_URL"] = self.cfg.database_url
+        db = env.get("DATABASE_URL", "")
+        if db.startswith("postgres") and not env.get("DAGSTER_POSTGRES_URL"):
+            env["DAGSTER_POSTGRES_URL"] = db  # Dagster's tables and the job store share the server
         env.update(self.cfg.extra_env)
         return env
 
@@ -97,14 +100,13 @@ class Stack:
 
     def prepare(self) -> None:
         """Initialise the Dagster instance and the job store before any server touches them."""
-        cfg = self.cfg
-        cfg.dagster_home.mkdir(parents=True, exist_ok=True)
-        target = cfg.dagster_home / "dagster.yaml"
-        if not target.exists():
-            shutil.copyfile(REPO_ROOT / "dagster.yaml", target)
         code = (
+            "import os, pathlib;"
+            "from badapple_dagster.settings import check_production_secrets, get_settings;"
+            "check_production_secrets();"
+            "from badapple_dagster.instance_config import write_instance_yaml;"
+            "write_instance_yaml(pathlib.Path(os.environ['DAGSTER_HOME']));"
             "from dagster import DagsterInstance; DagsterInstance.get().upgrade();"
-            "from badapple_dagster.settings import get_settings;"
             "from badapple_dagster.store.jobs import JobStore; JobStore(get_settings().database_url)"
         )
         proc = subprocess.run([sys.executable, "-c", code], env=self.env(), cwd=REPO_ROOT,

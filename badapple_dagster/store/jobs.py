@@ -120,7 +120,7 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
-def _engine_for(url: str) -> Engine:
+def _engine_for(url: str, schema: str | None = None) -> Engine:
     with _engines_lock:
         if url not in _engines:
             if url.startswith("sqlite"):
@@ -131,14 +131,37 @@ def _engine_for(url: str) -> Engine:
                 event.listen(eng, "connect", _sqlite_pragmas)
             else:
                 eng = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+                if schema:
+                    _use_schema(eng, schema)
             _engines[url] = eng
         return _engines[url]
 
 
+def _use_schema(engine: Engine, schema: str) -> None:
+    """On PostgreSQL the job store lives in its own schema next to Dagster's tables on the same server."""
+    if not schema.isidentifier():
+        raise ValueError(f"invalid schema name {schema!r}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+
+    @event.listens_for(engine, "connect")
+    def _set_search_path(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f'SET search_path TO "{schema}"')
+        cur.close()
+        dbapi_conn.commit()
+
+    engine.dispose()  # the connection that created the schema predates the listener: don't reuse it
+
+
 class JobStore:
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, migrate: bool = True, schema: str | None = None) -> None:
         self.url = url
-        self.engine = _engine_for(url)
+        if schema is None and not url.startswith("sqlite"):
+            from ..settings import get_settings
+
+            schema = get_settings().db_schema
+        self.engine = _engine_for(url, schema)
         if migrate:
             from .migrate import upgrade
 
