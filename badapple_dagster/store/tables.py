@@ -21,7 +21,7 @@ metadata = MetaData()
 jobs = Table(
     "jobs",
     metadata,
-    Column("id", String(64), primary_key=True),
+    Column("id", String(200), primary_key=True),
     Column("kind", String(16), nullable=False, server_default="ad"),
     Column("status", String(16), nullable=False, index=True),
     Column("created_at", DateTime, nullable=False, index=True),
@@ -45,7 +45,7 @@ stages = Table(
     "stages",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("job_id", String(64), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("job_id", String(200), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("stage_name", String(32), nullable=False),
     Column("status", String(16), nullable=False),
     Column("progress", Integer, nullable=False, server_default="0"),
@@ -55,4 +55,39 @@ stages = Table(
     Column("error_message", Text),
     Column("seq", BigInteger, nullable=False, server_default="0"),  # last applied event for this stage
     UniqueConstraint("job_id", "stage_name", name="uq_stage_job_name"),
+)
+
+mv_projects = Table(
+    "mv_projects",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("concept", Text, nullable=False),
+    Column("character_description", Text, nullable=False),
+    Column("audio_key", String(512)),
+    Column("reference_image_key", String(512)),
+    Column("options", Text, nullable=False, server_default="{}"),
+    Column("sweep_id", String(64)),
+)
+
+# One row per (project, variant). ``variant`` is the flavor partition key: the flavor name, or for a sweep
+# grid point "<flavor>--<param>-<value>..." so two grid points of one flavor never share outputs.
+mv_variants = Table(
+    "mv_variants",
+    metadata,
+    Column("project_id", String(64), ForeignKey("mv_projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("variant", String(128), primary_key=True),
+    Column("flavor", String(64), nullable=False),
+    Column("overrides", Text, nullable=False, server_default="{}"),
+    Column("job_id", String(200), ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+)
+
+mv_sweeps = Table(
+    "mv_sweeps",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("project_id", String(64), ForeignKey("mv_projects.id", ondelete="CASCADE"), nullable=False),
+    Column("spec", Text, nullable=False, server_default="{}"),
+    Column("report_key", String(512)),
 )
