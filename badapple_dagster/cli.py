@@ -6,6 +6,7 @@
     badapple dev                                                                  dagster dev on this data dir
     badapple up [--demo]                      redis + dagster webserver/daemon + API on loopback, until Ctrl-C
     badapple generate --product-name ... --style ... --cta ... [--image FILE]    submit through the API, live
+    badapple sweep --concept ... --character ... --flavors default,example,concert [--set number_of_scenes=3,5]
 """
 
 from __future__ import annotations
@@ -243,6 +244,52 @@ def cmd_generate(args: argparse.Namespace) -> int:
                      output=args.output)
 
 
+def _parse_sets(sets: list[str] | None) -> dict[str, list[str]]:
+    grid: dict[str, list[str]] = {}
+    for item in sets or []:
+        key, _, values = item.partition("=")
+        if not key or not values:
+            raise SystemExit(f"--set takes key=v1,v2 (got {item!r})")
+        grid[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
+    return grid
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run one brief across flavors (and an optional parameter grid) in this process, then write the report."""
+    import dagster as dg
+
+    from .artifacts import artifact_store_from_settings
+    from .definitions import MV_ASSETS, build_definitions
+    from .mv_submission import add_mv_partitions, create_mv_project
+    from .settings import get_settings
+    from .store.jobs import JobStore
+    from .store.mv import MvStore
+    from .sweep_report import write_report
+
+    store = MvStore(JobStore(get_settings().database_url))
+    arts = artifact_store_from_settings()
+    project = create_mv_project(
+        store, arts, concept=args.concept, character_description=args.character,
+        flavors=args.flavors.split(","), grid=_parse_sets(args.set),
+        audio_bytes=Path(args.audio).read_bytes() if args.audio else None,
+        reference_image_bytes=Path(args.image).read_bytes() if args.image else None, sweep=True,
+    )
+    ensure_dagster_home()
+    instance = dg.DagsterInstance.get()
+    add_mv_partitions(instance, project)
+    resources = build_definitions().resources
+    print(f"sweep {project.id}: {len(project.variants)} variants", flush=True)
+    for v in project.variants:
+        key = dg.MultiPartitionKey({"project": project.id, "flavor": v.variant})
+        result = dg.materialize(MV_ASSETS, partition_key=key, instance=instance, resources=resources,
+                                raise_on_error=False)
+        print(f"  {v.variant:<40} {'ok' if result.success else 'FAILED'}", flush=True)
+    report = write_report(store.get_project(project.id), arts, project.id)
+    for k in ("report_html_key", "report_json_key"):
+        print(arts.local_path(report[k]) or arts.uri(report[k]))
+    return 0 if report["status"] == "completed" else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="badapple", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -283,6 +330,15 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--output", help="also download the video to this file")
     gen.add_argument("--api", default=os.environ.get("BADAPPLE_API_URL", "http://127.0.0.1:8000"))
     gen.set_defaults(func=cmd_generate)
+
+    sweep = sub.add_parser("sweep", help="one music-video brief across config flavors, with a comparison report")
+    sweep.add_argument("--concept", required=True)
+    sweep.add_argument("--character", required=True, help="character description")
+    sweep.add_argument("--flavors", default="default", help="comma-separated flavors (mv_configs/ folders)")
+    sweep.add_argument("--set", action="append", help="parameter grid, e.g. number_of_scenes=3,5 (repeatable)")
+    sweep.add_argument("--audio", help="song (mp3, wav or m4a); default: a generated one")
+    sweep.add_argument("--image", help="character reference image; default: a rendered character card")
+    sweep.set_defaults(func=cmd_sweep)
     return parser
 
 

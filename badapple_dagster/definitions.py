@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from .assets.ad import AD_ASSETS
+from .assets.mv import MV_ASSETS
 from .resources import JobStoreResource, ProgressResource, default_artifact_resource
 from .sensors import job_progress_sensor
 
@@ -20,12 +21,17 @@ ad_video_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(*AD_ASSETS),
     description="Brief -> script -> voice -> scene clips -> final ad, for one job (partition).",
 )
+mv_video_job = dg.define_asset_job(
+    "mv_video_job",
+    selection=dg.AssetSelection.assets(*MV_ASSETS),
+    description="Concept -> scenes -> character reference -> clips -> beat-cut music video, per project x flavor.",
+)
 
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=AD_ASSETS,
-        jobs=[ad_video_job],
+        assets=[*AD_ASSETS, *MV_ASSETS],
+        jobs=[ad_video_job, mv_video_job],
         sensors=[job_progress_sensor],
         resources={
             "jobs": JobStoreResource(),

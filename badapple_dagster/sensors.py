@@ -20,7 +20,8 @@ from .partitions import AD_JOBS
 from .resources import JobStoreResource, ProgressResource
 from .store.jobs import StageEvent
 
-STAGE_KEYS = ("script_gen", "voice_gen", "video_gen", "compositing")
+STAGE_KEYS = ("script_gen", "voice_gen", "video_gen", "compositing",
+              "mv_scenes", "character_reference", "mv_clips", "music_video")
 EVENT_TYPES = {
     DagsterEventType.STEP_START,
     DagsterEventType.STEP_FAILURE,
@@ -62,9 +63,10 @@ def event_to_stage_event(job_id: str, run_id: str, record: Any) -> StageEvent | 
         if stage not in STAGE_KEYS:
             return None
         meta = {k: getattr(v, "value", v) for k, v in (mat.metadata or {}).items()}
-        video_key = meta.get("video_key") if stage == "compositing" else None
+        final = stage in ("compositing", "music_video")
+        video_key = meta.get("video_key") if final else None
         data = {k: meta[k] for k in ("provider", "model", "duration_s", "cost_usd") if k in meta}
-        cost = meta.get("cost_usd") if stage == "compositing" else None
+        cost = meta.get("cost_usd") if final else None
         return StageEvent(stage=stage, kind="completed", data=data, video_key=video_key,
                           cost_usd=cost, **base)
     if etype == DagsterEventType.STEP_FAILURE and ev.step_key in STAGE_KEYS:
@@ -97,7 +99,7 @@ def process_runs(instance: dg.DagsterInstance, store: Any, reporter: Any, cursor
     applied = 0
     for rec in records:
         run = rec.dagster_run
-        job_id = run.tags.get("dagster/partition")
+        job_id = job_id_of_run(run.tags)
         if not job_id or not _is_ad_run(run, job_id, store):
             continue
         conn = instance.get_records_for_run(run.run_id, cursor=run_cursors.get(run.run_id), of_type=EVENT_TYPES)
@@ -114,6 +116,15 @@ def process_runs(instance: dg.DagsterInstance, store: Any, reporter: Any, cursor
             after = ts
     cursor["updated_after"] = after
     return applied
+
+
+def job_id_of_run(tags: Any) -> str | None:
+    """Ad runs: the partition key is the job id. MV runs: one job per project x flavor variant."""
+    if "dagster/partition/project" in tags and "dagster/partition/flavor" in tags:
+        from .store.mv import mv_job_id
+
+        return mv_job_id(tags["dagster/partition/project"], tags["dagster/partition/flavor"])
+    return tags.get("dagster/partition")
 
 
 def _is_ad_run(run: Any, job_id: str, store: Any) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 import dagster as dg
 
-from ..artifacts import ad_key, sha256_file
+from ..artifacts import ad_key, sha256_file, validate_key
 from ..progress import ProgressReporter
 from ..settings import get_settings
 from ..store.jobs import JobStore, StageEvent, StoredBrief
@@ -43,6 +43,7 @@ class StageRun:
     artifacts: Any
     reporter: ProgressReporter
     work_dir: str
+    key_prefix: str = ""  # "ads/{job_id}" for ads, "mv/projects/{project}/{variant}" for music videos
     started: float = field(default_factory=time.perf_counter)
     _last_progress: float = 0.0
 
@@ -56,6 +57,8 @@ class StageRun:
         return brief
 
     def key(self, name: str, stage: str | None = None) -> str:
+        if self.key_prefix:
+            return validate_key(f"{self.key_prefix}/{stage or self.stage}/{name}")
         return ad_key(self.job_id, stage or self.stage, name)
 
     def manifest(self, stage: str) -> dict[str, Any]:
@@ -94,14 +97,21 @@ class StageRun:
 
 @contextmanager
 def stage_run(
-    context: dg.AssetExecutionContext, stage: str, store: JobStore, artifacts: Any, reporter: ProgressReporter
+    context: dg.AssetExecutionContext,
+    stage: str,
+    store: JobStore,
+    artifacts: Any,
+    reporter: ProgressReporter,
+    *,
+    job_id: str | None = None,
+    key_prefix: str = "",
 ) -> Iterator[StageRun]:
-    job_id = context.partition_key
+    job_id = job_id or context.partition_key
     reporter.emit(StageEvent(job_id, stage, "started", run_id=context.run.run_id))
     scratch_root = get_settings().data_dir / "tmp"
     scratch_root.mkdir(parents=True, exist_ok=True)
     work_dir = tempfile.mkdtemp(prefix=f"{stage}-", dir=scratch_root)
-    run = StageRun(context, stage, job_id, store, artifacts, reporter, work_dir)
+    run = StageRun(context, stage, job_id, store, artifacts, reporter, work_dir, key_prefix)
     try:
         yield run
     except Exception as exc:

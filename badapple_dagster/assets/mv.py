@@ -1,0 +1,252 @@
+"""The music-video pipeline: mv_scenes -> character_reference -> mv_clips -> music_video.
+
+Partitioned by project × flavor variant (a multi-partition of the dynamic ``music_jobs`` and ``mv_flavors``
+dimensions), so two flavors of one project never overwrite each other: outputs live under
+``mv/projects/{project}/{variant}/{stage}/``. A project's inputs are stored with the project and read by
+partition key, so a UI re-materialization regenerates that project.
+"""
+
+import dataclasses
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from ..resources import ArtifactStoreResource, JobStoreResource, ProgressResource
+from ..store.jobs import StageEvent
+from ..store.mv import MvStore, mv_job_id
+from .stage import LOCAL_MEDIA_POOL, RETRY_POLICY, contact_sheet, permanent_failure, preview_markdown, stage_run
+
+MUSIC_JOBS = "music_jobs"
+MV_FLAVORS = "mv_flavors"
+music_jobs_partitions = dg.DynamicPartitionsDefinition(name=MUSIC_JOBS)
+mv_flavor_partitions = dg.DynamicPartitionsDefinition(name=MV_FLAVORS)
+mv_partitions = dg.MultiPartitionsDefinition({"project": music_jobs_partitions, "flavor": mv_flavor_partitions})
+
+# Sweepable knobs: where each lives in a flavor and which provider argument it drives.
+SWEEPABLE = {"number_of_scenes": "parameters", "video_duration": "image_params",
+             "video_aspect_ratio": "image_params", "camera_angle": "parameters",
+             "video_characteristics": "parameters", "character_characteristics": "parameters"}
+
+COMMON: dict[str, Any] = {
+    "partitions_def": mv_partitions,
+    "retry_policy": RETRY_POLICY,
+    "pool": LOCAL_MEDIA_POOL,
+    "group_name": "mv_pipeline",
+}
+
+
+class MvConfig(dg.Config):
+    seed: int = Field(default=-1, description="Creative seed; -1 uses the project's own seed.")
+
+
+def apply_overrides(flavor: Any, overrides: dict[str, Any]) -> Any:
+    """A ResolvedFlavor with a sweep grid point applied (only the SWEEPABLE keys)."""
+    files: dict[str, dict[str, Any]] = {}
+    for key, value in overrides.items():
+        if key not in SWEEPABLE:
+            raise ValueError(f"cannot sweep {key!r}; sweepable keys: {', '.join(sorted(SWEEPABLE))}")
+        fname = SWEEPABLE[key]
+        files.setdefault(fname, dict(getattr(flavor, fname)))[key] = value
+    return dataclasses.replace(flavor, **files) if files else flavor
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class _Ctx:
+    """Everything a MV stage needs about its partition."""
+
+    def __init__(self, context: dg.AssetExecutionContext, jobs: JobStoreResource, config: MvConfig) -> None:
+        from ..config import job_seed
+        from ..mv.flavors import FlavorError, load_flavor
+
+        keys = context.partition_key.keys_by_dimension
+        self.project_id, self.variant = keys["project"], keys["flavor"]
+        self.job_id = mv_job_id(self.project_id, self.variant)
+        self.store = jobs.get()
+        project = MvStore(self.store).get_project(self.project_id)
+        if project is None or project.variant(self.variant) is None:
+            raise permanent_failure(
+                f"No music-video project {self.project_id!r} with variant {self.variant!r} is stored. Create it "
+                "with POST /api/mv/projects or `badapple sweep`."
+            )
+        self.project = project
+        v = project.variant(self.variant)
+        try:
+            self.flavor = apply_overrides(load_flavor(v.flavor), v.overrides)
+        except (FlavorError, ValueError) as exc:
+            raise permanent_failure(f"flavor {v.flavor!r}: {exc}") from exc
+        self.overrides = v.overrides
+        self.seed = config.seed if config.seed >= 0 else int(project.options.get("seed", job_seed(self.project_id)))
+        self.prefix = f"mv/projects/{self.project_id}/{self.variant}"
+
+
+def _finish(run: Any, data: dict[str, Any], **extra: Any) -> None:
+    run.reporter.emit(StageEvent(run.job_id, run.stage, "completed", data=data, run_id=run.context.run.run_id,
+                                 **extra))
+
+
+@dg.asset(description="Scene prompts for the project's concept, written from the flavor's templates and "
+          "parameters.", kinds={"python"}, **COMMON)
+def mv_scenes(context: dg.AssetExecutionContext, config: MvConfig, jobs: JobStoreResource,
+              artifacts: ArtifactStoreResource, progress: ProgressResource) -> dg.MaterializeResult:
+    from ..mv.scene_writer import write_scenes
+
+    c = _Ctx(context, jobs, config)
+    art = artifacts.get()
+    with stage_run(context, "mv_scenes", c.store, art, progress.reporter(c.store), job_id=c.job_id,
+                   key_prefix=c.prefix) as run:
+        try:
+            scenes = write_scenes(c.project.concept, c.project.character_description, c.flavor,
+                                  num_scenes=c.project.options.get("num_scenes") if "number_of_scenes" not in
+                                  c.overrides else None, seed=c.seed)
+        except ValueError as exc:
+            raise permanent_failure(f"mv_scenes: {exc}") from exc
+        resolved = c.flavor.to_dict()
+        manifest = {"project_id": c.project_id, "variant": c.variant, "flavor": c.flavor.name, "seed": c.seed,
+                    "overrides": c.overrides, "created_at": _now(), "scenes": [s.to_dict() for s in scenes],
+                    "resolved_config": resolved,
+                    "scene_request": c.flavor.scene_request(c.project.concept, c.project.character_description,
+                                                            len(scenes))}
+        uri = art.put_json(run.key("manifest.json"), manifest)
+        _finish(run, {"manifest": uri})
+        table = "\n".join(f"| {s.sequence} | {s.shot} | {s.prompt[:140]} |" for s in scenes)
+        return dg.MaterializeResult(metadata={
+            "provider": "local", "model": "template-v1", "seed": c.seed, "flavor": c.flavor.name,
+            "variant": c.variant, "scenes": len(scenes),
+            "scene_prompts": dg.MetadataValue.md("| # | shot | prompt |\n|---|---|---|\n" + table),
+            "resolved_config": dg.MetadataValue.json(resolved), "manifest_uri": uri,
+            "duration_s": run.elapsed(), "cost_usd": 0.0,
+        })
+
+
+@dg.asset(deps=[mv_scenes], description="Character reference: the uploaded image, or a stylised full-body "
+          "character card rendered from the description in the flavor's look.", kinds={"python"}, **COMMON)
+def character_reference(context: dg.AssetExecutionContext, config: MvConfig, jobs: JobStoreResource,
+                        artifacts: ArtifactStoreResource, progress: ProgressResource) -> dg.MaterializeResult:
+    from ..mv.character import render_character_reference
+
+    c = _Ctx(context, jobs, config)
+    art = artifacts.get()
+    with stage_run(context, "character_reference", c.store, art, progress.reporter(c.store), job_id=c.job_id,
+                   key_prefix=c.prefix) as run:
+        if c.project.reference_image_key:
+            path = run.local(c.project.reference_image_key)
+            source = "upload"
+        else:
+            path = render_character_reference(c.project.character_description, c.flavor,
+                                              os.path.join(run.work_dir, "character_reference.png"), seed=c.seed)
+            source = "local-render"
+        stored = run.put("character_reference" + os.path.splitext(path)[1], path)
+        thumb = os.path.join(run.work_dir, "thumb.jpg")
+        from PIL import Image
+
+        with Image.open(path) as im:
+            im.convert("RGB").resize((256, round(256 * im.height / im.width))).save(thumb, "JPEG", quality=80)
+        manifest = {"project_id": c.project_id, "variant": c.variant, "created_at": _now(), "image": stored,
+                    "source": source}
+        uri = art.put_json(run.key("manifest.json"), manifest)
+        _finish(run, {"manifest": uri, "image": stored["uri"]})
+        return dg.MaterializeResult(metadata={
+            "provider": source, "model": "pillow-character-card" if source == "local-render" else "upload",
+            "seed": c.seed, "bytes": stored["bytes"], "sha256": stored["sha256"], "image_uri": stored["uri"],
+            "preview": preview_markdown(thumb, "character reference"), "duration_s": run.elapsed(),
+            "cost_usd": 0.0,
+        })
+
+
+@dg.asset(deps=[character_reference], description="One clip per scene, rendered from the scene prompt and the "
+          "character reference (motion, palette and framing from the flavor).", kinds={"ffmpeg"}, **COMMON)
+def mv_clips(context: dg.AssetExecutionContext, config: MvConfig, jobs: JobStoreResource,
+             artifacts: ArtifactStoreResource, progress: ProgressResource) -> dg.MaterializeResult:
+    from ..media.compositor import extract_frame
+    from ..mv.clip_renderer import render_scene_clip
+
+    c = _Ctx(context, jobs, config)
+    art = artifacts.get()
+    with stage_run(context, "mv_clips", c.store, art, progress.reporter(c.store), job_id=c.job_id,
+                   key_prefix=c.prefix) as run:
+        scenes = run.manifest("mv_scenes")["scenes"]
+        ref = run.local(run.manifest("character_reference")["image"]["key"])
+        clips, frames = [], []
+        for i, scene in enumerate(scenes):
+            run.progress(i / len(scenes), f"Rendering scene {i + 1} of {len(scenes)}")
+            out = os.path.join(run.work_dir, f"scene_{scene['sequence']:03d}.mp4")
+            info = render_scene_clip(scene["prompt"], [ref], c.flavor, out, duration=scene["duration"],
+                                     seed=c.seed + scene["sequence"])
+            stored = run.put(f"scenes/scene_{scene['sequence']:03d}.mp4", info.path, "video/mp4")
+            clips.append({**info.to_dict(), "path": None, **stored, "sequence": scene["sequence"]})
+            frames.append(extract_frame(info.path, info.duration / 2, os.path.join(run.work_dir, f"f{i}.jpg"),
+                                        width=320))
+        sheet = contact_sheet(frames, os.path.join(run.work_dir, "contact.jpg"), thumb_height=180)
+        sheet_info = run.put("contact_sheet.jpg", sheet, "image/jpeg")
+        manifest = {"project_id": c.project_id, "variant": c.variant, "created_at": _now(), "clips": clips,
+                    "contact_sheet": sheet_info}
+        uri = art.put_json(run.key("manifest.json"), manifest)
+        _finish(run, {"manifest": uri})
+        return dg.MaterializeResult(metadata={
+            "provider": "local-ffmpeg", "model": "pillow-layers+ffmpeg", "seed": c.seed, "clips": len(clips),
+            "clip_uris": dg.MetadataValue.json([x["uri"] for x in clips]),
+            "bytes": sum(x["bytes"] for x in clips),
+            "render_seconds": round(sum(x["render_seconds"] for x in clips), 2),
+            "preview": preview_markdown(sheet, "scene clips"), "duration_s": run.elapsed(), "cost_usd": 0.0,
+        })
+
+
+@dg.asset(deps=[mv_clips], description="The music video: clips joined on the song's beats (uploaded track or a "
+          "generated one), song fitted to the video, loudness-normalised.", kinds={"ffmpeg"}, **COMMON)
+def music_video(context: dg.AssetExecutionContext, config: MvConfig, jobs: JobStoreResource,
+                artifacts: ArtifactStoreResource, progress: ProgressResource) -> dg.MaterializeResult:
+    from ..media.compositor import extract_frame
+    from ..mv.beats import detect_beats
+    from ..mv.look import look_of
+    from ..mv.music_video import assemble_music_video
+    from ..mv.song import SongError, generate_song, load_song
+
+    c = _Ctx(context, jobs, config)
+    art = artifacts.get()
+    with stage_run(context, "music_video", c.store, art, progress.reporter(c.store), job_id=c.job_id,
+                   key_prefix=c.prefix) as run:
+        clips_m = run.manifest("mv_clips")
+        clips = [run.local(x["key"]) for x in clips_m["clips"]]
+        total = sum(x["duration"] for x in clips_m["clips"])
+        run.progress(0.1, "Preparing the song...")
+        if c.project.audio_key:
+            try:
+                song = load_song(run.local(c.project.audio_key)).path
+            except SongError as exc:
+                raise permanent_failure(f"the project's song cannot be used: {exc}") from exc
+            song_source = "upload"
+        else:
+            song = generate_song(total + 2.0, look_of(c.flavor).groove_bpm, c.seed,
+                                 os.path.join(run.work_dir, "song.wav"))
+            song_source = "generated"
+        run.progress(0.25, "Finding the beats...")
+        beats = detect_beats(song)
+        run.progress(0.35, "Cutting on the beat...")
+        result = assemble_music_video(clips, song, os.path.join(run.work_dir, "music_video.mp4"), beats=beats,
+                                      flavor=c.flavor)
+        video = run.put("music_video.mp4", result.path, "video/mp4")
+        poster = extract_frame(result.path, min(2.0, result.duration / 3), os.path.join(run.work_dir, "p.jpg"),
+                               width=480)
+        poster_info = run.put("poster.jpg", poster, "image/jpeg")
+        manifest = {"project_id": c.project_id, "variant": c.variant, "created_at": _now(), "video": video,
+                    "poster": poster_info, "song_source": song_source, "bpm": beats.bpm,
+                    "result": {**result.to_dict(), "path": None, "segments": None}}
+        uri = art.put_json(run.key("manifest.json"), manifest)
+        _finish(run, {"manifest": uri, "video": video["uri"]}, video_key=video["key"], cost_usd=0.0)
+        return dg.MaterializeResult(metadata={
+            "provider": "local-ffmpeg", "model": "beat-cut-assembler", "seed": c.seed, "song": song_source,
+            "bpm": round(beats.bpm, 2), "video_duration_s": round(result.duration, 3),
+            "resolution": f"{result.width}x{result.height}", "cuts": len(result.cut_times),
+            "beat_error_max_s": round(result.beat_error_max, 4), "loudness_lufs": round(result.loudness_lufs, 2),
+            "bytes": video["bytes"], "sha256": video["sha256"], "video_uri": video["uri"], "video_key": video["key"],
+            "poster": preview_markdown(poster, "poster frame"), "duration_s": run.elapsed(), "cost_usd": 0.0,
+        })
+
+
+MV_ASSETS = [mv_scenes, character_reference, mv_clips, music_video]
