@@ -28,6 +28,7 @@ EVENT_TYPES = {
     DagsterEventType.ASSET_MATERIALIZATION,
     DagsterEventType.RUN_FAILURE,
     DagsterEventType.RUN_CANCELED,
+    DagsterEventType.ENGINE_EVENT,  # carries the crash explanation when a run worker dies
 }
 TERMINAL = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 OVERLAP = timedelta(seconds=2)  # run update timestamps are written outside our transaction: re-look a bit
@@ -47,7 +48,18 @@ def _error_text(error: Any) -> str:
     return (error.message or "").strip().splitlines()[0][:2000] if error.message else "unknown error"
 
 
-def event_to_stage_event(job_id: str, run_id: str, record: Any) -> StageEvent | None:
+def crash_explanation(record: Any) -> str | None:
+    """The code server's note when a run worker process died (killed, OOM) before finishing its run."""
+    entry = record.event_log_entry
+    ev = entry.dagster_event
+    if ev is not None and ev.event_type == DagsterEventType.ENGINE_EVENT:
+        msg = entry.user_message or ev.message or ""
+        if msg.startswith("Run execution process for"):
+            return msg.strip().splitlines()[0][:500]
+    return None
+
+
+def event_to_stage_event(job_id: str, run_id: str, record: Any, crash: str | None = None) -> StageEvent | None:
     entry = record.event_log_entry
     ev = entry.dagster_event
     if ev is None:
@@ -75,7 +87,7 @@ def event_to_stage_event(job_id: str, run_id: str, record: Any) -> StageEvent | 
     if etype == DagsterEventType.RUN_FAILURE:
         data = ev.event_specific_data
         reason = _error_text(data.error) if data is not None and getattr(data, "error", None) else (
-            entry.user_message or "run failed"
+            crash or entry.user_message or "run failed"
         )
         return StageEvent(stage=None, kind="failed", error=f"run failed: {reason}", **base)
     if etype == DagsterEventType.RUN_CANCELED:
@@ -103,8 +115,10 @@ def process_runs(instance: dg.DagsterInstance, store: Any, reporter: Any, cursor
         if not job_id or not _is_ad_run(run, job_id, store):
             continue
         conn = instance.get_records_for_run(run.run_id, cursor=run_cursors.get(run.run_id), of_type=EVENT_TYPES)
+        crash = None
         for record in conn.records:
-            sev = event_to_stage_event(job_id, run.run_id, record)
+            crash = crash_explanation(record) or crash
+            sev = event_to_stage_event(job_id, run.run_id, record, crash)
             if sev is not None and reporter.emit(sev) is not None:
                 applied += 1
         if run.status in TERMINAL and not conn.has_more:
