@@ -41,13 +41,18 @@ def _as_postgres(args: list[str]) -> list[str]:
 @contextmanager
 def postgres_server(base_dir: Path) -> Iterator[str]:
     """Yield a SQLAlchemy URL (postgresql+psycopg2) of a fresh server with database ``badapple``."""
-    data = base_dir / "pgdata"
-    sock = base_dir / "pgsock"
-    data.mkdir(parents=True)
-    sock.mkdir(parents=True)
+    import tempfile
+
+    # Its own top-level temp dir: the postgres user must be able to reach it, and a test's tmp_path sits
+    # below root-only (0700) directories.
+    base_dir.mkdir(parents=True, exist_ok=True)
+    own = Path(tempfile.mkdtemp(prefix="badapple-pg-"))
+    os.chmod(own, 0o755)
+    data, sock = own / "data", own / "sock"
+    data.mkdir()
+    sock.mkdir()
     if os.geteuid() == 0:
-        shutil.chown(base_dir, "postgres")
-        for p in (data, sock):
+        for p in (own, data, sock):
             shutil.chown(p, "postgres")
     subprocess.run(_as_postgres([_pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
                                  "--no-sync", "-E", "UTF8"]), check=True, capture_output=True)
@@ -81,6 +86,7 @@ def postgres_server(base_dir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        shutil.rmtree(own, ignore_errors=True)
 
 
 @contextmanager
@@ -106,3 +112,25 @@ def moto_s3_server() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@contextmanager
+def production_services(base_dir: Path, bucket: str = "badapple-test") -> Iterator[tuple[str, dict[str, str]]]:
+    """PostgreSQL + an S3-compatible server with a bucket: yields (DATABASE_URL, extra environment) for a
+    stack in production mode."""
+    with postgres_server(base_dir / "pg") as db_url, moto_s3_server() as s3_url:
+        env = {
+            "BADAPPLE_ENV": "production",
+            "BADAPPLE_ARTIFACTS": "s3",
+            "BADAPPLE_S3_BUCKET": bucket,
+            "BADAPPLE_S3_ENDPOINT_URL": s3_url,
+            "AWS_ACCESS_KEY_ID": "moto-test-key",
+            "AWS_SECRET_ACCESS_KEY": "moto-test-secret",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "DAGSTER_POSTGRES_URL": db_url,
+        }
+        import boto3
+
+        boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1", aws_access_key_id="moto-test-key",
+                     aws_secret_access_key="moto-test-secret").create_bucket(Bucket=bucket)
+        yield db_url, env
