@@ -1,10 +1,9 @@
 """The Dagster instance configuration (dagster.yaml) for each mode.
 
-Embedded: the repository's ``dagster.yaml`` (SQLite under DAGSTER_HOME, queued coordinator, run monitoring).
-Production: the same queue and monitoring plus dagster-postgres storage (runs, event log, schedules),
-dagster-aws' S3ComputeLogManager, tag concurrency limits per provider and run retries for crashed workers
-only. ``badapple up`` writes the file for the mode it runs in; secrets stay in the environment
-(``{env: VAR}`` references), never in the file.
+Embedded: the repository's ``dagster.yaml`` (SQLite under DAGSTER_HOME, queued coordinator, run monitoring,
+run retries for crashed workers only). Production: the same plus dagster-postgres storage (runs, event log,
+schedules), dagster-aws' S3ComputeLogManager and tag concurrency limits per provider. ``badapple up`` writes
+the file for the mode it runs in; secrets stay in the environment (``{env: VAR}`` references), never in it.
 """
 
 from __future__ import annotations
@@ -35,9 +34,6 @@ def production_config(s: Settings) -> dict[str, Any]:
              "limit": s.provider_concurrency},
         ],
     }
-    # Re-run a run whose worker crashed; never re-run a real asset failure (that would pay twice for an
-    # error a retry cannot fix — step retry policies already cover transient errors).
-    cfg["run_retries"] = {"enabled": True, "max_retries": 1, "retry_on_asset_or_op_failure": False}
     if s.artifact_backend == "s3" and s.s3_bucket:
         logs: dict[str, Any] = {"bucket": s.s3_bucket, "prefix": f"{s.s3_prefix.strip('/') or 'badapple'}/compute-logs",
                                 "upload_interval": 30}
