@@ -48,7 +48,12 @@ def production_config(s: Settings) -> dict[str, Any]:
 
 def instance_config(settings: Settings | None = None) -> dict[str, Any]:
     s = settings or get_settings()
-    return production_config(s) if s.mode == "production" else embedded_config()
+    cfg = production_config(s) if s.mode == "production" else embedded_config()
+    # BADAPPLE_MAX_CONCURRENT_RUNS sizes the run queue in both modes; the media pool follows so it never
+    # becomes the tighter limit by accident.
+    cfg["concurrency"]["runs"]["max_concurrent_runs"] = s.max_concurrent_runs
+    cfg["concurrency"].setdefault("pools", {})["default_limit"] = max(2, s.max_concurrent_runs)
+    return cfg
 
 
 def write_instance_yaml(dagster_home: Path, settings: Settings | None = None) -> Path:
