@@ -59,7 +59,24 @@ def crash_explanation(record: Any) -> str | None:
     return None
 
 
-def event_to_stage_event(job_id: str, run_id: str, record: Any, crash: str | None = None) -> StageEvent | None:
+def run_will_be_retried(instance: Any, run: Any) -> bool:
+    """Dagster's run retries re-run a run whose worker crashed. While a retry is coming, the job is not
+    failed (clients would see `failed`, then `processing` again): it stays processing with a message."""
+    if not instance.run_retries_enabled:
+        return False
+    retry_number = int(run.tags.get("dagster/retry_number", "0"))
+    max_retries = int(run.tags.get("dagster/max_retries", instance.run_retries_max_retries))
+    if retry_number >= max_retries:
+        return False
+    if not instance.run_retries_retry_on_asset_or_op_failure:
+        step_failures = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.STEP_FAILURE).records
+        if step_failures:
+            return False
+    return True
+
+
+def event_to_stage_event(job_id: str, run_id: str, record: Any, crash: str | None = None,
+                         retrying: bool = False) -> StageEvent | None:
     entry = record.event_log_entry
     ev = entry.dagster_event
     if ev is None:
@@ -89,6 +106,8 @@ def event_to_stage_event(job_id: str, run_id: str, record: Any, crash: str | Non
         reason = _error_text(data.error) if data is not None and getattr(data, "error", None) else (
             crash or entry.user_message or "run failed"
         )
+        if retrying:
+            return None  # reported by process_runs as progress on the interrupted stage
         return StageEvent(stage=None, kind="failed", error=f"run failed: {reason}", **base)
     if etype == DagsterEventType.RUN_CANCELED:
         return StageEvent(stage=None, kind="failed", error="run was canceled", **base)
@@ -118,7 +137,13 @@ def process_runs(instance: dg.DagsterInstance, store: Any, reporter: Any, cursor
         crash = None
         for record in conn.records:
             crash = crash_explanation(record) or crash
-            sev = event_to_stage_event(job_id, run.run_id, record, crash)
+            ev = record.event_log_entry.dagster_event
+            retrying = bool(ev and ev.event_type == DagsterEventType.RUN_FAILURE
+                            and run_will_be_retried(instance, run))
+            if retrying:
+                sev = _retry_notice(store, job_id, run.run_id, record, crash)
+            else:
+                sev = event_to_stage_event(job_id, run.run_id, record, crash)
             if sev is not None and reporter.emit(sev) is not None:
                 applied += 1
         if run.status in TERMINAL and not conn.has_more:
@@ -130,6 +155,17 @@ def process_runs(instance: dg.DagsterInstance, store: Any, reporter: Any, cursor
             after = ts
     cursor["updated_after"] = after
     return applied
+
+
+def _retry_notice(store: Any, job_id: str, run_id: str, record: Any, crash: str | None) -> StageEvent | None:
+    job = store.get_job(job_id)
+    stage = next((s for s in job.stages if s.status == "processing"), None) if job else None
+    if stage is None:
+        return None
+    why = crash or "the run failed outside its steps"
+    return StageEvent(job_id=job_id, stage=stage.stage_name, kind="progress", progress=stage.progress,
+                      message=f"{why}; Dagster is retrying the run", seq=_seq(record.event_log_entry.timestamp),
+                      run_id=run_id, source="sensor")
 
 
 def job_id_of_run(tags: Any) -> str | None:

@@ -74,6 +74,7 @@ class JobRecord:
     launch_attempts: int
     seq: int
     stages: list[StageRecord] = field(default_factory=list)
+    degraded: bool = False  # a fallback provider produced at least one stage
 
     @property
     def progress(self) -> int:
@@ -112,6 +113,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    # In WAL mode NORMAL stays consistent; a power loss can drop only the last commits. FULL's fsync per
+    # commit put POST /api/generate's p99 at ~830 ms under 50 clients (NORMAL: ~75 ms).
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
@@ -288,6 +292,11 @@ class JobStore:
             StageEvent(job_id=job_id, stage=None, kind="failed", error=reason, seq=seq or seq_now(), source="api")
         )
 
+    def mark_degraded(self, job_id: str) -> None:
+        """A fallback provider produced a stage: flag the job (never cleared by a later stage)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(jobs).where(jobs.c.id == job_id).values(degraded=True, updated_at=utcnow()))
+
     # ---- progress ------------------------------------------------------------------------------------
 
     def apply_event(self, ev: StageEvent) -> JobRecord | None:
@@ -344,10 +353,11 @@ class JobStore:
         )
         if any(r["status"] == "failed" and r["seq"] >= ev.seq for r in rows):
             return False  # a stage already failed with its own, more precise reason
-        # Mark what was running (or, if nothing ran yet, the first unfinished stage) failed with the reason.
-        targets = [r for r in rows if r["status"] == "processing"] or [
-            next((r for r in rows if r["status"] != "completed"), None)
-        ]
+        # Mark what was running failed with the reason. If nothing ever started (the run failed before its
+        # first step, or the job could not be launched), no stage is to blame: the job itself fails.
+        targets = [r for r in rows if r["status"] == "processing"]
+        if not targets and any(r["status"] in ("completed", "failed") for r in rows):
+            targets = [next((r for r in rows if r["status"] != "completed"), None)]
         changed = False
         for r in targets:
             if r is None or r["seq"] >= ev.seq:
@@ -410,6 +420,7 @@ def _job_from_row(row: Any, stage_rows: list[Any]) -> JobRecord:
         dagster_run_id=row["dagster_run_id"],
         launch_attempts=int(row["launch_attempts"] or 0),
         seq=int(row["seq"] or 0),
+        degraded=bool(row.get("degraded") or False),
         stages=[
             StageRecord(
                 id=s["id"],
