@@ -18,6 +18,13 @@ class AdConfig(dg.Config):
     voice: str = Field(default="", description="espeak-ng voice, e.g. en-us+f3; empty uses the style's.")
     speech_rate: int = Field(default=0, description="Words per minute; 0 uses the style's rate.")
     music: bool = Field(default=True, description="Lay a procedurally generated music bed under the voice.")
+    # Provider chains per stage (docs/PROVIDERS.md): "local", "openai:gpt-4o-mini", or a fallback chain such as
+    # "replicate:minimax/video-01,local". API keys come from the environment, never from run config.
+    script_provider: str = Field(default="local", description="Script writer chain, e.g. 'openai:gpt-4o-mini,local'.")
+    voice_provider: str = Field(default="local", description="Voice chain, e.g. 'elevenlabs:eleven_flash_v2_5,local'.")
+    video_provider: str = Field(default="local", description="Clip chain, e.g. 'replicate:minimax/video-01,local'.")
+    llm_base_url: str = Field(default="", description="OpenAI-compatible base URL (vLLM, Ollama); empty: default.")
+    tts_voice: str = Field(default="", description="Remote TTS voice (OpenAI voice name / ElevenLabs voice id).")
 
 
 def job_seed(job_id: str) -> int:

@@ -52,8 +52,8 @@ def script_gen(
 ) -> dg.MaterializeResult:
     from ..media.brief import BriefError, build_brief
     from ..media.palette import palette_for
-    from ..media.script_writer import LocalScriptWriter
     from ..media.styles import resolve_style
+    from ..providers.stages import costs, provider_metadata, run_providers
 
     store, art = jobs.get(), artifacts.get()
     with stage_run(context, "script_gen", store, art, progress.reporter(store)) as run:
@@ -66,8 +66,9 @@ def script_gen(
             raise permanent_failure(f"Invalid brief for job {run.job_id}: {exc}") from exc
         style = resolve_style(brief.style)
         palette = palette_for(style, image_path)
-        writer = LocalScriptWriter()
-        script = writer.write(brief, seed=opts["seed"], palette=palette)
+        outcome = run_providers(run, config, "script",
+                                lambda writer: writer.write(brief, seed=opts["seed"], palette=palette))
+        script = outcome.value
         manifest = {
             "job_id": run.job_id,
             "stage": "script_gen",
@@ -77,11 +78,11 @@ def script_gen(
             "script": script.to_dict(),
         }
         uri = art.put_json(run.key("manifest.json"), manifest)
-        _finish(run, {"manifest": uri})
+        stage_cost, job_cost = costs(run)
+        _finish(run, {"manifest": uri, **outcome.describe(), "cost_usd": stage_cost}, cost_usd=job_cost)
         return dg.MaterializeResult(
             metadata={
-                "provider": writer.name,
-                "model": writer.model,
+                "model": script.model,
                 "seed": opts["seed"],
                 "style": style.key,
                 "aspect_ratio": opts["aspect_ratio"],
@@ -92,7 +93,7 @@ def script_gen(
                 "script": dg.MetadataValue.md(script.to_markdown()),
                 "manifest_uri": dg.MetadataValue.url(uri) if uri.startswith("s3") else dg.MetadataValue.path(uri),
                 "duration_s": run.elapsed(),
-                "cost_usd": 0.0,
+                **provider_metadata(outcome, stage_cost, job_cost),
             }
         )
 
@@ -106,7 +107,7 @@ def voice_gen(
     progress: ProgressResource,
 ) -> dg.MaterializeResult:
     from ..media.models import Script
-    from ..media.voice import EspeakVoice
+    from ..providers.stages import costs, provider_metadata, run_providers
 
     store, art = jobs.get(), artifacts.get()
     with stage_run(context, "voice_gen", store, art, progress.reporter(store)) as run:
@@ -115,21 +116,26 @@ def voice_gen(
         opts = script_m["options"]
         voice_name = config.voice or opts.get("voice")
         rate = config.speech_rate or opts.get("speech_rate")
-        provider = EspeakVoice()
         wav = os.path.join(run.work_dir, "voice.wav")
         run.progress(0.1, "Synthesising speech...")
         try:
-            track = provider.synthesize(script, wav, voice=voice_name, rate=rate)
+            # The espeak voice/rate options apply to the local voice only; remote voices use tts_voice.
+            outcome = run_providers(run, config, "voice", lambda provider: provider.synthesize(
+                script, wav, voice=voice_name if provider.name.startswith("espeak") else None,
+                rate=rate if provider.name.startswith("espeak") else None))
+            track = outcome.value
         except ValueError as exc:  # unknown voice, script that cannot fit the duration bounds
             raise permanent_failure(f"voice_gen cannot voice this script: {exc}") from exc
         stored = run.put("voice.wav", wav, "audio/wav")
         manifest = {"job_id": run.job_id, "stage": "voice_gen", "created_at": _now(),
                     "voice": {**track.to_dict(), "wav_path": None}, "wav": stored}
         uri = art.put_json(run.key("manifest.json"), manifest)
-        _finish(run, {"manifest": uri, "wav": stored["uri"]})
+        stage_cost, job_cost = costs(run)
+        _finish(run, {"manifest": uri, "wav": stored["uri"], **outcome.describe(), "cost_usd": stage_cost},
+                cost_usd=job_cost)
         return dg.MaterializeResult(
             metadata={
-                "provider": track.provider,
+                "engine": track.provider,
                 "model": track.voice,
                 "seed": opts["seed"],
                 "speech_rate_wpm": track.rate,
@@ -140,7 +146,7 @@ def voice_gen(
                 "sha256": stored["sha256"],
                 "wav_uri": stored["uri"],
                 "duration_s": run.elapsed(),
-                "cost_usd": 0.0,
+                **provider_metadata(outcome, stage_cost, job_cost),
             }
         )
 
@@ -155,7 +161,7 @@ def video_gen(
 ) -> dg.MaterializeResult:
     from ..media.compositor import extract_frame
     from ..media.models import Script, VoiceTrack, size_for_aspect
-    from ..media.scene_renderer import LocalSceneRenderer
+    from ..providers.stages import costs, provider_metadata, run_providers
 
     store, art = jobs.get(), artifacts.get()
     with stage_run(context, "video_gen", store, art, progress.reporter(store)) as run:
@@ -170,11 +176,11 @@ def video_gen(
         except ValueError as exc:
             raise permanent_failure(str(exc)) from exc
         image = run.local(script_m["image_key"]) if script_m.get("image_key") else None
-        renderer = LocalSceneRenderer()
-        clips = renderer.render(
+        outcome = run_providers(run, config, "video", lambda renderer: renderer.render(
             script, voice, product_image=image, size=size, out_dir=run.work_dir, seed=opts["seed"],
             progress=run.progress,
-        )
+        ))
+        clips = outcome.value
         stored_clips, frames = [], []
         for clip in clips:
             info = run.put(f"scene_{clip.index + 1:02d}.mp4", clip.path, "video/mp4")
@@ -187,11 +193,12 @@ def video_gen(
         manifest = {"job_id": run.job_id, "stage": "video_gen", "created_at": _now(), "aspect_ratio": aspect,
                     "width": size[0], "height": size[1], "clips": stored_clips, "contact_sheet": preview}
         uri = art.put_json(run.key("manifest.json"), manifest)
-        _finish(run, {"manifest": uri, "clips": [c["uri"] for c in stored_clips]})
+        stage_cost, job_cost = costs(run)
+        _finish(run, {"manifest": uri, "clips": [c["uri"] for c in stored_clips], **outcome.describe(),
+                      "cost_usd": stage_cost}, cost_usd=job_cost)
         return dg.MaterializeResult(
             metadata={
-                "provider": renderer.name,
-                "model": "pillow-layers+ffmpeg",
+                "model": outcome.used.model or "pillow-layers+ffmpeg",
                 "seed": opts["seed"],
                 "aspect_ratio": aspect,
                 "resolution": f"{size[0]}x{size[1]}",
@@ -202,7 +209,7 @@ def video_gen(
                 "clip_sha256": dg.MetadataValue.json([c["sha256"] for c in stored_clips]),
                 "preview": preview_markdown(sheet, "scene contact sheet"),
                 "duration_s": run.elapsed(),
-                "cost_usd": 0.0,
+                **provider_metadata(outcome, stage_cost, job_cost),
             }
         )
 
@@ -221,6 +228,7 @@ def compositing(
     from ..media.models import END_CARD_SECONDS, Clip, Script, VoiceTrack
     from ..media.music import render_music_bed
     from ..media.styles import resolve_style
+    from ..providers.stages import costs
 
     store, art = jobs.get(), artifacts.get()
     with stage_run(context, "compositing", store, art, progress.reporter(store)) as run:
@@ -264,7 +272,8 @@ def compositing(
                     "poster": poster_info, "duration": result.duration, "width": result.width,
                     "height": result.height, "loudness_lufs": mix.integrated_lufs}
         uri = art.put_json(run.key("manifest.json"), manifest)
-        _finish(run, {"manifest": uri, "video": video["uri"]}, video_key=video["key"], cost_usd=0.0)
+        _, job_cost = costs(run)  # compositing is local; the job's cost is what the earlier stages paid
+        _finish(run, {"manifest": uri, "video": video["uri"]}, video_key=video["key"], cost_usd=job_cost)
         return dg.MaterializeResult(
             metadata={
                 "provider": "local-ffmpeg",
@@ -284,6 +293,7 @@ def compositing(
                 "poster": preview_markdown(poster, "poster frame"),
                 "duration_s": run.elapsed(),
                 "cost_usd": 0.0,
+                "job_cost_usd": job_cost,
             }
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -39,6 +40,8 @@ jobs = Table(
     Column("dagster_run_id", String(64)),
     Column("launch_attempts", Integer, nullable=False, server_default="0"),
     Column("seq", BigInteger, nullable=False, server_default="0"),  # last applied job-level event
+    # True once any stage was produced by a fallback provider instead of the one configured first.
+    Column("degraded", Boolean, nullable=False, server_default="0"),
 )
 
 stages = Table(
@@ -90,4 +93,25 @@ mv_sweeps = Table(
     Column("project_id", String(64), ForeignKey("mv_projects.id", ondelete="CASCADE"), nullable=False),
     Column("spec", Text, nullable=False, server_default="{}"),
     Column("report_key", String(512)),
+)
+
+# The cost ledger: one row per remote provider call (see badapple_dagster/providers/ledger.py).
+provider_calls = Table(
+    "provider_calls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", String(200), nullable=False, index=True),
+    Column("stage", String(32), nullable=False),
+    Column("scene", Integer),
+    Column("idempotency_key", String(64), nullable=False, index=True),
+    Column("provider", String(64), nullable=False),
+    Column("model", String(128), nullable=False),
+    Column("request_id", String(128)),
+    Column("created_at", DateTime, nullable=False),
+    Column("duration_s", Float, nullable=False, server_default="0"),
+    Column("status", String(16), nullable=False),
+    Column("error_code", String(32)),
+    Column("error_message", Text),
+    Column("cost_usd", Float, nullable=False, server_default="0"),
+    Column("output", Text),
 )

@@ -1,0 +1,73 @@
+"""Glue between the ad assets and the providers: run a stage's provider chain with a ledger meter, make a
+fallback visible (log, metadata, stage_data, the job's ``degraded`` flag) and sum the stage and job costs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import dagster as dg
+
+from .errors import ProviderError
+from .ledger import CallMeter, Ledger
+from .registry import ChainOutcome, build_renderer, build_script_writer, build_voice, parse_chain
+
+_BUILDERS = {"script": build_script_writer, "voice": build_voice, "video": build_renderer}
+
+
+def meter_for(run: Any) -> CallMeter:
+    return CallMeter(Ledger(run.store.engine), run.job_id, run.stage, run.artifacts,
+                     key_prefix=run.key("manifest.json").rsplit("/", 1)[0])
+
+
+def run_providers(run: Any, config: Any, stage: str, call: Callable[[Any], Any]) -> ChainOutcome[Any]:
+    """Try the configured chain for ``stage`` (script | voice | video). Non-retryable failure of the last
+    provider fails the step for good; a retryable one is re-raised so Dagster's retry policy may try again
+    (outputs already paid for are reused through the ledger)."""
+    from ..assets.stage import permanent_failure
+
+    try:
+        chain = parse_chain(getattr(config, f"{stage}_provider"), stage)
+    except ValueError as exc:
+        raise permanent_failure(f"Invalid {stage}_provider: {exc}") from exc
+    meter = meter_for(run)
+
+    def note(spec: Any, exc: ProviderError) -> None:
+        run.context.log.warning(f"{run.stage}: {spec.label} failed, falling back: {exc}")
+
+    try:
+        outcome = run_chain_for(chain, stage, config, meter, call, note)
+    except ProviderError as exc:
+        if exc.retryable:
+            raise
+        raise permanent_failure(f"{run.stage} failed: {exc}", error_code=exc.code, provider=exc.provider) from exc
+    if outcome.degraded:
+        run.store.mark_degraded(run.job_id)
+        run.context.log.warning(f"{run.stage} DEGRADED: produced by {outcome.used.label} instead of "
+                                f"{outcome.requested.label}")
+    return outcome
+
+
+def run_chain_for(chain: list[Any], stage: str, config: Any, meter: CallMeter, call: Callable[[Any], Any],
+                  note: Callable[[Any, ProviderError], None] | None = None) -> ChainOutcome[Any]:
+    from .registry import run_chain
+
+    build = _BUILDERS[stage]
+    return run_chain(chain, lambda spec: build(spec, config, meter), call, on_fallback=note)
+
+
+def costs(run: Any) -> tuple[float, float]:
+    """(this stage's cost, the job's cost) from the ledger: every paid call, reused outputs counted once."""
+    ledger = Ledger(run.store.engine)
+    return ledger.cost(run.job_id, run.stage), ledger.cost(run.job_id)
+
+
+def provider_metadata(outcome: ChainOutcome[Any], stage_cost: float, job_cost: float) -> dict[str, Any]:
+    return {
+        "provider": outcome.used.label,
+        "requested_provider": outcome.requested.label,
+        "degraded": outcome.degraded,
+        "fallbacks": dg.MetadataValue.json(outcome.failures),
+        "cost_usd": stage_cost,
+        "job_cost_usd": job_cost,
+    }
