@@ -10,8 +10,9 @@ from badapple_dagster.definitions import defs
 def test_definitions_load_with_the_four_partitioned_assets():
     repo = defs.get_repository_def()
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
-    assert keys == {"script_gen", "voice_gen", "video_gen", "compositing"}
-    for key in keys:
+    ad_keys = {"script_gen", "voice_gen", "video_gen", "compositing"}
+    assert keys == ad_keys | {"mv_scenes", "character_reference", "mv_clips", "music_video"}
+    for key in ad_keys:
         node = repo.asset_graph.get(dg.AssetKey(key))
         assert node.partitions_def.name == "ad_jobs"
     for asset in AD_ASSETS:  # retry policy and pool on the asset, so UI runs (implicit asset job) get them

@@ -14,7 +14,6 @@ from badapple_dagster.partitions import AD_JOBS
 from badapple_dagster.progress import ProgressReporter
 from badapple_dagster.sensors import process_runs
 from badapple_dagster.store.jobs import JobStore
-
 from tests.pipeline_env import make_job
 
 

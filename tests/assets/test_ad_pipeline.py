@@ -13,7 +13,6 @@ from badapple_dagster.media.compositor import extract_frame
 from badapple_dagster.media.ffmpeg import measure_loudness, probe
 from badapple_dagster.media.models import END_CARD_SECONDS
 from badapple_dagster.partitions import AD_JOBS
-
 from tests.pipeline_env import make_job, product_png
 
 pytestmark = pytest.mark.slow
