@@ -73,6 +73,9 @@ def _create(args: argparse.Namespace) -> Any:
         image_bytes=image_bytes,
         options=_options(args),
     )
+    # Launched by hand (Materialize in the UI, or `render` right here): mark it so an API running on the same
+    # job store does not launch it a second time.
+    store.record_launch(job.id, run_id="cli")
     ensure_dagster_home()
     add_partition(DagsterInstance.get(), job.id)
     return job
@@ -274,6 +277,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         audio_bytes=Path(args.audio).read_bytes() if args.audio else None,
         reference_image_bytes=Path(args.image).read_bytes() if args.image else None, sweep=True,
     )
+    for v in project.variants:  # rendered right here: an API on the same store must not launch them too
+        store.jobs.record_launch(v.job.id, run_id="cli")
     ensure_dagster_home()
     instance = dg.DagsterInstance.get()
     add_mv_partitions(instance, project)

@@ -83,26 +83,31 @@ def create_mv_project(
     project_id = str(uuid.uuid4())
     audio_key = ref_key = None
     with tempfile.TemporaryDirectory() as tmp:
+        # Validate every input before storing any, so a bad image never leaves an orphan song behind.
+        png = None
+        if reference_image_bytes:
+            png = os.path.join(tmp, "reference.png")
+            normalize_image(reference_image_bytes, png)
+        song_path, song_ext = None, None
         if audio_bytes:
             if len(audio_bytes) > MAX_AUDIO_BYTES:
                 raise BriefError("Audio file too large", error="FileTooLarge", details="at most 50 MB", field="audio")
             from .mv.song import SongError, load_song
 
-            path = os.path.join(tmp, "song.bin")
-            with open(path, "wb") as f:
+            song_path = os.path.join(tmp, "song.bin")
+            with open(song_path, "wb") as f:
                 f.write(audio_bytes)
             try:
-                info = load_song(path)  # probes the content: mp3, wav or m4a with an audio stream
+                info = load_song(song_path)  # probes the content: mp3, wav or m4a with an audio stream
             except SongError as exc:
                 raise BriefError(str(exc), error="InvalidAudio", details="mp3, wav or m4a", field="audio") from exc
-            ext = {"WAV": "wav", "MP3": "mp3"}.get(info.container, "m4a")
-            audio_key = f"mv/projects/{project_id}/input/song.{ext}"
-            artifacts.put_file(audio_key, path)
-        if reference_image_bytes:
-            png = os.path.join(tmp, "reference.png")
-            normalize_image(reference_image_bytes, png)
+            song_ext = {"WAV": "wav", "MP3": "mp3"}.get(info.container, "m4a")
+        if png:
             ref_key = f"mv/projects/{project_id}/input/reference.png"
             artifacts.put_file(ref_key, png, "image/png")
+        if song_path:
+            audio_key = f"mv/projects/{project_id}/input/song.{song_ext}"
+            artifacts.put_file(audio_key, song_path)
     variants = [(f, p) for f in flavor_names for p in points]
     project = store.create_project(project_id, concept=concept, character_description=character, variants=variants,
                                    audio_key=audio_key, reference_image_key=ref_key, options=options or {})

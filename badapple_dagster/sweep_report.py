@@ -27,7 +27,7 @@ def _render_seconds(job: Any) -> float | None:
 
 def build_report(project: MvProject, artifacts: ArtifactStore, sweep_id: str) -> dict[str, Any]:
     from .assets.mv import apply_overrides
-    from .mv.flavors import load_flavor
+    from .mv.flavors import FlavorError, load_flavor
 
     default = load_flavor("default")
     variants = []
@@ -36,8 +36,11 @@ def build_report(project: MvProject, artifacts: ArtifactStore, sweep_id: str) ->
         scenes = _manifest(artifacts, project.id, v.variant, "mv_scenes")
         clips = _manifest(artifacts, project.id, v.variant, "mv_clips")
         final = _manifest(artifacts, project.id, v.variant, "music_video")
-        resolved = apply_overrides(load_flavor(v.flavor), v.overrides)
-        diff = {k: {"default": a_b[1], "variant": a_b[0]} for k, a_b in resolved.diff_against(default).items()}
+        try:
+            resolved = apply_overrides(load_flavor(v.flavor), v.overrides)
+            diff = {k: {"default": ab[1], "variant": ab[0]} for k, ab in resolved.diff_against(default).items()}
+        except (FlavorError, ValueError) as exc:  # the flavor folder was removed or broken since the sweep ran
+            resolved, diff = None, {"_error": {"default": None, "variant": str(exc)}}
         variants.append({
             "variant": v.variant,
             "flavor": v.flavor,
@@ -53,7 +56,7 @@ def build_report(project: MvProject, artifacts: ArtifactStore, sweep_id: str) ->
             "video_key": job.video_key,
             "contact_sheet_key": clips["contact_sheet"]["key"] if clips else None,
             "config_diff_vs_default": diff,
-            "resolved_config": scenes["resolved_config"] if scenes else resolved.to_dict(),
+            "resolved_config": scenes["resolved_config"] if scenes else (resolved.to_dict() if resolved else None),
         })
     done = sum(1 for x in variants if x["status"] in TERMINAL)
     return {

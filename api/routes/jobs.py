@@ -12,6 +12,7 @@ from starlette.responses import FileResponse
 
 from badapple_dagster.artifacts import ArtifactKeyError
 from badapple_dagster.store.jobs import JobRecord
+from badapple_dagster.store.tables import jobs as jobs_table
 
 from ..errors import ApiError, job_not_found
 from ..job_views import job_view
@@ -21,7 +22,7 @@ from ..state import AppState, get_state
 
 router = APIRouter(tags=["jobs"])
 
-MAX_JOB_ID_CHARS = 64  # the jobs.id column; longer ids cannot exist, so they skip the database
+MAX_JOB_ID_CHARS = jobs_table.c.id.type.length  # longer ids cannot exist: skip the database
 
 
 def _load_job(state: AppState, job_id: str) -> JobRecord | None:

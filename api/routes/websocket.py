@@ -7,13 +7,15 @@ import logging
 from fastapi import APIRouter, WebSocket
 from starlette.concurrency import run_in_threadpool
 
+from badapple_dagster.store.tables import jobs as jobs_table
+
 from ..state import get_state
 from ..ws_session import CLOSE_INTERNAL_ERROR, ClientSession, reject_unknown_job
 
 router = APIRouter()
 log = logging.getLogger("badapple.api.ws")
 
-MAX_JOB_ID_CHARS = 64
+MAX_JOB_ID_CHARS = jobs_table.c.id.type.length  # longer ids cannot exist: skip the database
 
 
 @router.websocket("/ws/jobs/{job_id}")
