@@ -1,6 +1,6 @@
 """Benchmark: POST /api/generate latency with N concurrent clients, launching into a real Dagster webserver.
 
-    python -m tests.api.bench_post_latency [--clients 50] [--requests 10] [--interval 1.0] [--image]
+    python bench/post_latency.py [--clients 50] [--requests 10] [--interval 1.0] [--image]
 
 ``--interval 0`` (the default) is a closed loop: every client sends its next request as soon as the previous
 one is answered, which measures saturation (latency = clients / throughput). ``--interval S`` paces every
@@ -28,8 +28,10 @@ from pathlib import Path
 
 import httpx
 
-from badapple_dagster.stack import REPO_ROOT
-from tests.conftest import distinct_free_ports
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from badapple_dagster.stack import REPO_ROOT  # noqa: E402
+from tests.conftest import distinct_free_ports  # noqa: E402
 
 BRIEF = {"product_name": "Bench Bottle", "style": "modern", "cta_text": "Buy now"}
 
