@@ -219,9 +219,10 @@ def _generate(api: str, *, product_name: str, style: str, cta: str, image: str |
                 msg = json.loads(raw)
                 if msg.get("type") in ("pong", "ping"):
                     continue
-                last = msg
-                sys.stdout.write(_progress_bar(int(msg.get("progress", 0)), str(msg.get("stage", "")),
-                                               str(msg.get("message", ""))))
+                # Status messages carry no text: keep showing the last thing that was said.
+                text = str(msg.get("message") or last.get("message") or "")
+                last = {**msg, "message": text}
+                sys.stdout.write(_progress_bar(int(msg.get("progress", 0)), str(msg.get("stage", "")), text))
                 sys.stdout.flush()
                 if msg.get("status") in ("completed", "failed"):
                     break
