@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import itertools
 import os
-import tempfile
 import uuid
 from typing import Any
 
 from .artifacts import ArtifactStore
 from .assets.mv import MUSIC_JOBS, MV_FLAVORS, SWEEPABLE
 from .media.brief import BriefError, normalize_image
+from .settings import scratch_dir
 from .store.mv import MvProject, MvStore
 
 MAX_TEXT = 2000
@@ -82,7 +82,7 @@ def create_mv_project(
     points = parse_grid(grid)
     project_id = str(uuid.uuid4())
     audio_key = ref_key = None
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_dir() as tmp:
         # Validate every input before storing any, so a bad image never leaves an orphan song behind.
         png = None
         if reference_image_bytes:

@@ -93,3 +93,13 @@ def check_production_secrets(settings: Settings | None = None) -> None:
             f"refusing to start in production mode: placeholder secret in {', '.join(found)}; "
             "set real values in the environment"
         )
+
+
+def scratch_dir():  # noqa: ANN201 - a context manager yielding a path string
+    """A private scratch directory under the data directory (not the machine's shared /tmp): uploads are
+    normalised here on their way into the artifact store and removed right after."""
+    import tempfile
+
+    root = get_settings().data_dir / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(dir=root)

@@ -4,13 +4,13 @@ register the job's partition. Shared by the CLI and the API so both enforce exac
 from __future__ import annotations
 
 import os
-import tempfile
 import uuid
 from typing import Any
 
 from .artifacts import ArtifactStore, ad_key
 from .media.brief import normalize_image, validate_fields
 from .partitions import AD_JOBS
+from .settings import scratch_dir
 from .store.jobs import JobRecord, JobStore
 
 
@@ -31,7 +31,7 @@ def accept_brief(
     image_key = None
     if image_bytes:
         # normalize_image validates (magic bytes, size, bomb guard) before it decodes anything.
-        with tempfile.TemporaryDirectory() as tmp:
+        with scratch_dir() as tmp:
             png = os.path.join(tmp, "product.png")
             normalize_image(image_bytes, png)
             image_key = ad_key(job_id, "input", "product.png")
