@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import mimetypes
 import os
-from typing import Any
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from badapple_dagster.artifacts import ArtifactKeyError, validate_key
 
 from .errors import ApiError
-from .ranges import RangeKind, WholeFileResponse, classify_range
+from .ranges import range_file_response
 from .state import AppState
 
 MV_PREFIX = "mv/"
@@ -98,22 +97,5 @@ async def serve(state: AppState, key: str, request: Request) -> Response:
     headers = {"X-Content-Type-Options": "nosniff"}
     if mtype == "text/html":
         headers["Content-Security-Policy"] = _HTML_CSP
-    common: dict[str, Any] = {
-        "media_type": mtype,
-        "filename": os.path.basename(key),
-        "content_disposition_type": "inline",
-        "stat_result": stat,
-        "headers": headers,
-    }
-    rng = classify_range(request.headers.get("range"), stat.st_size)
-    if rng is RangeKind.UNSATISFIABLE:
-        raise ApiError(
-            416,
-            "RangeNotSatisfiable",
-            "The requested byte range is outside the file",
-            f"The file is {stat.st_size} bytes",
-            headers={"Content-Range": f"bytes */{stat.st_size}", "Accept-Ranges": "bytes"},
-        )
-    if rng is RangeKind.NONE:
-        return WholeFileResponse(target, **common)
-    return FileResponse(target, **common)
+    return range_file_response(request.headers.get("range"), target, stat, noun="file", media_type=mtype,
+                               filename=os.path.basename(key), content_disposition_type="inline", headers=headers)

@@ -9,7 +9,9 @@ applies, and only well-formed, satisfiable ranges reach FileResponse.
 
 from __future__ import annotations
 
+import os
 from enum import Enum
+from typing import Any
 
 from starlette.responses import FileResponse
 from starlette.types import Receive, Scope, Send
@@ -65,3 +67,23 @@ class WholeFileResponse(FileResponse):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() not in (b"range", b"if-range")]
         await super().__call__({**scope, "headers": headers}, receive, send)
+
+
+def range_file_response(
+    range_header: str | None, path: str, stat: os.stat_result, *, noun: str, **response_kwargs: Any
+) -> FileResponse:
+    """Serve ``path`` honouring an HTTP Range header: 206 for a satisfiable range, 416 (in the error
+    envelope) for one outside the file, the whole file otherwise. One place for the video and MV files."""
+    from .errors import ApiError
+
+    rng = classify_range(range_header, stat.st_size)
+    if rng is RangeKind.UNSATISFIABLE:
+        raise ApiError(
+            416,
+            "RangeNotSatisfiable",
+            f"The requested byte range is outside the {noun}",
+            f"The {noun} is {stat.st_size} bytes",
+            headers={"Content-Range": f"bytes */{stat.st_size}", "Accept-Ranges": "bytes"},
+        )
+    cls = WholeFileResponse if rng is RangeKind.NONE else FileResponse
+    return cls(path, stat_result=stat, **response_kwargs)

@@ -16,7 +16,7 @@ from badapple_dagster.store.tables import jobs as jobs_table
 
 from ..errors import ApiError, job_not_found
 from ..job_views import job_view
-from ..ranges import RangeKind, WholeFileResponse, classify_range
+from ..ranges import range_file_response
 from ..schemas import ERROR_RESPONSES, NOT_FOUND, JobStatus, JobStatusValue
 from ..state import AppState, get_state
 
@@ -97,21 +97,6 @@ async def get_video(job_id: str, request: Request, state: AppState = Depends(get
         stat = await run_in_threadpool(os.stat, path)
     except FileNotFoundError:
         raise ApiError(404, "VideoNotFound", f"The video of job '{job_id}' is missing", "") from None
-    common: dict[str, Any] = {
-        "media_type": "video/mp4",
-        "filename": f"{job_id}.mp4",
-        "content_disposition_type": "inline",  # play in the browser; "download" is the client's choice
-        "stat_result": stat,
-    }
-    rng = classify_range(request.headers.get("range"), stat.st_size)
-    if rng is RangeKind.UNSATISFIABLE:
-        raise ApiError(
-            416,
-            "RangeNotSatisfiable",
-            "The requested byte range is outside the video",
-            f"The video is {stat.st_size} bytes",
-            headers={"Content-Range": f"bytes */{stat.st_size}", "Accept-Ranges": "bytes"},
-        )
-    if rng is RangeKind.NONE:
-        return WholeFileResponse(path, **common)
-    return FileResponse(path, **common)
+    # inline: play in the browser; downloading is the client's choice
+    return range_file_response(request.headers.get("range"), path, stat, noun="video", media_type="video/mp4",
+                               filename=f"{job_id}.mp4", content_disposition_type="inline")
