@@ -7,7 +7,6 @@ fast and every run worker pays only for what its step uses.
 """
 
 import os
-from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -15,11 +14,11 @@ import dagster as dg
 from ..config import AdConfig, resolve_options
 from ..partitions import ad_jobs_partitions
 from ..resources import ArtifactStoreResource, JobStoreResource, ProgressResource
-from ..store.jobs import StageEvent
 from .stage import (
     LOCAL_MEDIA_POOL,
     RETRY_POLICY,
     contact_sheet,
+    now_iso,
     permanent_failure,
     preview_markdown,
     stage_run,
@@ -32,14 +31,6 @@ COMMON: dict[str, Any] = {
     "pool": LOCAL_MEDIA_POOL,
     "group_name": GROUP,
 }
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-def _finish(run: Any, data: dict[str, Any], **extra: Any) -> None:
-    run.reporter.emit(
-        StageEvent(run.job_id, run.stage, "completed", data=data, run_id=run.context.run.run_id, **extra)
-    )
 
 @dg.asset(description="Ad copy: four scenes (hook, benefit, proof, CTA) with voiceover, on-screen text and "
           "timing, written in the brief's style.", kinds={"python"}, **COMMON)
@@ -72,14 +63,14 @@ def script_gen(
         manifest = {
             "job_id": run.job_id,
             "stage": "script_gen",
-            "created_at": _now(),
+            "created_at": now_iso(),
             "options": opts,
             "image_key": stored.image_key,
             "script": script.to_dict(),
         }
         uri = art.put_json(run.key("manifest.json"), manifest)
         stage_cost, job_cost = costs(run)
-        _finish(run, {"manifest": uri, **outcome.describe(), "cost_usd": stage_cost}, cost_usd=job_cost)
+        run.complete({"manifest": uri, **outcome.describe(), "cost_usd": stage_cost}, cost_usd=job_cost)
         return dg.MaterializeResult(
             metadata={
                 "model": script.model,
@@ -127,11 +118,11 @@ def voice_gen(
         except ValueError as exc:  # unknown voice, script that cannot fit the duration bounds
             raise permanent_failure(f"voice_gen cannot voice this script: {exc}") from exc
         stored = run.put("voice.wav", wav, "audio/wav")
-        manifest = {"job_id": run.job_id, "stage": "voice_gen", "created_at": _now(),
+        manifest = {"job_id": run.job_id, "stage": "voice_gen", "created_at": now_iso(),
                     "voice": {**track.to_dict(), "wav_path": None}, "wav": stored}
         uri = art.put_json(run.key("manifest.json"), manifest)
         stage_cost, job_cost = costs(run)
-        _finish(run, {"manifest": uri, "wav": stored["uri"], **outcome.describe(), "cost_usd": stage_cost},
+        run.complete({"manifest": uri, "wav": stored["uri"], **outcome.describe(), "cost_usd": stage_cost},
                 cost_usd=job_cost)
         return dg.MaterializeResult(
             metadata={
@@ -190,11 +181,11 @@ def video_gen(
                                         width=360))
         sheet = contact_sheet(frames, os.path.join(run.work_dir, "contact.jpg"))
         preview = run.put("contact_sheet.jpg", sheet, "image/jpeg")
-        manifest = {"job_id": run.job_id, "stage": "video_gen", "created_at": _now(), "aspect_ratio": aspect,
+        manifest = {"job_id": run.job_id, "stage": "video_gen", "created_at": now_iso(), "aspect_ratio": aspect,
                     "width": size[0], "height": size[1], "clips": stored_clips, "contact_sheet": preview}
         uri = art.put_json(run.key("manifest.json"), manifest)
         stage_cost, job_cost = costs(run)
-        _finish(run, {"manifest": uri, "clips": [c["uri"] for c in stored_clips], **outcome.describe(),
+        run.complete({"manifest": uri, "clips": [c["uri"] for c in stored_clips], **outcome.describe(),
                       "cost_usd": stage_cost}, cost_usd=job_cost)
         return dg.MaterializeResult(
             metadata={
@@ -268,12 +259,12 @@ def compositing(
         poster = extract_frame(result.path, min(2.0, result.duration / 3), os.path.join(run.work_dir, "p.jpg"),
                                width=480)
         poster_info = run.put("poster.jpg", poster, "image/jpeg")
-        manifest = {"job_id": run.job_id, "stage": "compositing", "created_at": _now(), "video": video,
+        manifest = {"job_id": run.job_id, "stage": "compositing", "created_at": now_iso(), "video": video,
                     "poster": poster_info, "duration": result.duration, "width": result.width,
                     "height": result.height, "loudness_lufs": mix.integrated_lufs}
         uri = art.put_json(run.key("manifest.json"), manifest)
         _, job_cost = costs(run)  # compositing is local; the job's cost is what the earlier stages paid
-        _finish(run, {"manifest": uri, "video": video["uri"]}, video_key=video["key"], cost_usd=job_cost)
+        run.complete({"manifest": uri, "video": video["uri"]}, video_key=video["key"], cost_usd=job_cost)
         return dg.MaterializeResult(
             metadata={
                 "provider": "local-ffmpeg",

@@ -8,16 +8,22 @@ partition key, so a UI re-materialization regenerates that project.
 
 import dataclasses
 import os
-from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 from pydantic import Field
 
 from ..resources import ArtifactStoreResource, JobStoreResource, ProgressResource
-from ..store.jobs import StageEvent
 from ..store.mv import MvStore, mv_job_id
-from .stage import LOCAL_MEDIA_POOL, RETRY_POLICY, contact_sheet, permanent_failure, preview_markdown, stage_run
+from .stage import (
+    LOCAL_MEDIA_POOL,
+    RETRY_POLICY,
+    contact_sheet,
+    now_iso,
+    permanent_failure,
+    preview_markdown,
+    stage_run,
+)
 
 MUSIC_JOBS = "music_jobs"
 MV_FLAVORS = "mv_flavors"
@@ -53,9 +59,6 @@ def apply_overrides(flavor: Any, overrides: dict[str, Any]) -> Any:
     return dataclasses.replace(flavor, **files) if files else flavor
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
 
 class _Ctx:
     """Everything a MV stage needs about its partition."""
@@ -85,10 +88,6 @@ class _Ctx:
         self.prefix = f"mv/projects/{self.project_id}/{self.variant}"
 
 
-def _finish(run: Any, data: dict[str, Any], **extra: Any) -> None:
-    run.reporter.emit(StageEvent(run.job_id, run.stage, "completed", data=data, run_id=run.context.run.run_id,
-                                 **extra))
-
 
 @dg.asset(description="Scene prompts for the project's concept, written from the flavor's templates and "
           "parameters.", kinds={"python"}, **COMMON)
@@ -108,12 +107,12 @@ def mv_scenes(context: dg.AssetExecutionContext, config: MvConfig, jobs: JobStor
             raise permanent_failure(f"mv_scenes: {exc}") from exc
         resolved = c.flavor.to_dict()
         manifest = {"project_id": c.project_id, "variant": c.variant, "flavor": c.flavor.name, "seed": c.seed,
-                    "overrides": c.overrides, "created_at": _now(), "scenes": [s.to_dict() for s in scenes],
+                    "overrides": c.overrides, "created_at": now_iso(), "scenes": [s.to_dict() for s in scenes],
                     "resolved_config": resolved,
                     "scene_request": c.flavor.scene_request(c.project.concept, c.project.character_description,
                                                             len(scenes))}
         uri = art.put_json(run.key("manifest.json"), manifest)
-        _finish(run, {"manifest": uri})
+        run.complete({"manifest": uri})
         table = "\n".join(f"| {s.sequence} | {s.shot} | {s.prompt[:140]} |" for s in scenes)
         return dg.MaterializeResult(metadata={
             "provider": "local", "model": "template-v1", "seed": c.seed, "flavor": c.flavor.name,
@@ -147,10 +146,10 @@ def character_reference(context: dg.AssetExecutionContext, config: MvConfig, job
 
         with Image.open(path) as im:
             im.convert("RGB").resize((256, round(256 * im.height / im.width))).save(thumb, "JPEG", quality=80)
-        manifest = {"project_id": c.project_id, "variant": c.variant, "created_at": _now(), "image": stored,
+        manifest = {"project_id": c.project_id, "variant": c.variant, "created_at": now_iso(), "image": stored,
                     "source": source}
         uri = art.put_json(run.key("manifest.json"), manifest)
-        _finish(run, {"manifest": uri, "image": stored["uri"]})
+        run.complete({"manifest": uri, "image": stored["uri"]})
         return dg.MaterializeResult(metadata={
             "provider": source, "model": "pillow-character-card" if source == "local-render" else "upload",
             "seed": c.seed, "bytes": stored["bytes"], "sha256": stored["sha256"], "image_uri": stored["uri"],
@@ -184,10 +183,10 @@ def mv_clips(context: dg.AssetExecutionContext, config: MvConfig, jobs: JobStore
                                         width=320))
         sheet = contact_sheet(frames, os.path.join(run.work_dir, "contact.jpg"), thumb_height=180)
         sheet_info = run.put("contact_sheet.jpg", sheet, "image/jpeg")
-        manifest = {"project_id": c.project_id, "variant": c.variant, "created_at": _now(), "clips": clips,
+        manifest = {"project_id": c.project_id, "variant": c.variant, "created_at": now_iso(), "clips": clips,
                     "contact_sheet": sheet_info}
         uri = art.put_json(run.key("manifest.json"), manifest)
-        _finish(run, {"manifest": uri})
+        run.complete({"manifest": uri})
         return dg.MaterializeResult(metadata={
             "provider": "local-ffmpeg", "model": "pillow-layers+ffmpeg", "seed": c.seed, "clips": len(clips),
             "clip_uris": dg.MetadataValue.json([x["uri"] for x in clips]),
@@ -234,11 +233,11 @@ def music_video(context: dg.AssetExecutionContext, config: MvConfig, jobs: JobSt
         poster = extract_frame(result.path, min(2.0, result.duration / 3), os.path.join(run.work_dir, "p.jpg"),
                                width=480)
         poster_info = run.put("poster.jpg", poster, "image/jpeg")
-        manifest = {"project_id": c.project_id, "variant": c.variant, "created_at": _now(), "video": video,
+        manifest = {"project_id": c.project_id, "variant": c.variant, "created_at": now_iso(), "video": video,
                     "poster": poster_info, "song_source": song_source, "bpm": beats.bpm,
                     "result": {**result.to_dict(), "path": None, "segments": None}}
         uri = art.put_json(run.key("manifest.json"), manifest)
-        _finish(run, {"manifest": uri, "video": video["uri"]}, video_key=video["key"], cost_usd=0.0)
+        run.complete({"manifest": uri, "video": video["uri"]}, video_key=video["key"], cost_usd=0.0)
         return dg.MaterializeResult(metadata={
             "provider": "local-ffmpeg", "model": "beat-cut-assembler", "seed": c.seed, "song": song_source,
             "bpm": round(beats.bpm, 2), "video_duration_s": round(result.duration, 3),

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -28,6 +29,10 @@ RETRY_POLICY = dg.RetryPolicy(
 )
 # Local media work is CPU-bound; the pool lets operators cap concurrent renders per machine/provider.
 LOCAL_MEDIA_POOL = "local_media"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 def permanent_failure(message: str, **metadata: Any) -> dg.Failure:
@@ -83,6 +88,12 @@ class StageRun:
         self.reporter.emit(
             StageEvent(self.job_id, self.stage, "progress", progress=pct, message=message,
                        run_id=self.context.run.run_id)
+        )
+
+    def complete(self, data: dict[str, Any], **extra: Any) -> None:
+        """Report the stage completed (with what it stored) on the in-asset path."""
+        self.reporter.emit(
+            StageEvent(self.job_id, self.stage, "completed", data=data, run_id=self.context.run.run_id, **extra)
         )
 
     def put(self, name: str, local_path: str, content_type: str | None = None) -> dict[str, Any]:
