@@ -51,6 +51,7 @@ class StageRun:
     key_prefix: str = ""  # "ads/{job_id}" for ads, "mv/projects/{project}/{variant}" for music videos
     started: float = field(default_factory=time.perf_counter)
     _last_progress: float = 0.0
+    last_fraction: float = 0.0
 
     def brief(self) -> StoredBrief:
         brief = self.store.get_brief(self.job_id)
@@ -78,8 +79,11 @@ class StageRun:
     def local(self, key: str) -> str:
         return self.artifacts.materialize_local(key, self.work_dir)
 
-    def progress(self, fraction: float, message: str) -> None:
-        """Fine-grained progress from inside the asset; throttled so a tight loop cannot flood Redis."""
+    def progress(self, fraction: float | None, message: str) -> None:
+        """Fine-grained progress from inside the asset; throttled so a tight loop cannot flood Redis.
+        ``None`` keeps the last fraction and only changes the message (e.g. "waiting for a provider slot")."""
+        fraction = self.last_fraction if fraction is None else fraction
+        self.last_fraction = fraction
         now = time.perf_counter()
         if now - self._last_progress < 0.1 and fraction < 1.0:
             return

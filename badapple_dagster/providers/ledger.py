@@ -12,6 +12,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +106,7 @@ class CallMeter:
     stage: str
     artifacts: Any = None  # ArtifactStore: where paid-for outputs (audio, clips) are kept for reuse
     key_prefix: str = ""  # artifact key prefix of the stage, e.g. "ads/{job_id}/video_gen"
+    slots: Any = None  # ProviderSlots: each paid call holds a slot of its provider's Dagster pool
     results: list[CallResult] = field(default_factory=list)
 
     def call(self, *, provider: str, model: str, scene: int | None, payload: Any,
@@ -121,9 +123,11 @@ class CallMeter:
                 result = CallResult(stored, 0.0, None, reused=True)
                 self.results.append(result)
                 return result
+        slot = self.slots.hold(provider, None if scene is None else str(scene)) if self.slots else nullcontext()
         started = time.perf_counter()
         try:
-            result = fn()
+            with slot:
+                result = fn()
         except ProviderError as exc:
             if self.ledger is not None:
                 self.ledger.record(job_id=self.job_id, stage=self.stage, scene=scene, key=key, provider=provider,

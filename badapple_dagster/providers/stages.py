@@ -16,8 +16,12 @@ _BUILDERS = {"script": build_script_writer, "voice": build_voice, "video": build
 
 
 def meter_for(run: Any) -> CallMeter:
+    from .pools import ProviderSlots
+
+    slots = ProviderSlots.for_context(run.context, lambda pool: run.progress(
+        None, f"Waiting for a free {pool} slot (provider concurrency limit)"))
     return CallMeter(Ledger(run.store.engine), run.job_id, run.stage, run.artifacts,
-                     key_prefix=run.key("manifest.json").rsplit("/", 1)[0])
+                     key_prefix=run.key("manifest.json").rsplit("/", 1)[0], slots=slots)
 
 
 def run_providers(run: Any, config: Any, stage: str, call: Callable[[Any], Any]) -> ChainOutcome[Any]:

@@ -31,6 +31,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_test_e2e_0123456789")
     monkeypatch.setenv("REPLICATE_BASE_URL", replicate.url)
     monkeypatch.setenv("REPLICATE_POLL_SECONDS", "0.05")
+    monkeypatch.setenv("BADAPPLE_PROVIDER_POOLS", "replicate=1")
     yield openai, replicate
     openai.stop()
     replicate.stop()
@@ -46,6 +47,11 @@ def test_fallback_chain_produces_a_degraded_video(env):
         instance.add_dynamic_partitions(AD_JOBS, [job.id])
         result = dg.materialize(AD_ASSETS, partition_key=job.id, instance=instance,
                                 resources=build_definitions().resources, run_config=run_config)
+        # Every paid call went through its provider's pool, and gave the slot back.
+        pools = {p.name: p.limit for p in instance.event_log_storage.get_pool_limits()}
+        assert pools["provider/replicate"] == 1 and "provider/openai" in pools
+        for name in ("provider/replicate", "provider/openai"):
+            assert not instance.event_log_storage.get_concurrency_info(name).claimed_slots
     assert result.success
 
     done = store.get_job(job.id)
