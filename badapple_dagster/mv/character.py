@@ -33,7 +33,7 @@ from .traits import CharacterSpec, parse_character
 META_KEY = "badapple:character"
 # Pixel sizes per image aspect (the sizes Imagen-class models return for these ratios).
 CARD_SIZES = {"1:1": (1024, 1024), "16:9": (1408, 768), "9:16": (768, 1408), "4:3": (1280, 896), "3:4": (896, 1280)}
-_FORMATS = {"png": ("PNG", ".png"), "jpg": ("JPEG", ".jpg"), "webp": ("WEBP", ".webp")}
+IMAGE_FORMATS = {"png": ("PNG", ".png"), "jpg": ("JPEG", ".jpg"), "webp": ("WEBP", ".webp")}
 CAPTION_FONTS = ("Lato-Semibold.ttf", "OpenSans-Semibold.ttf", "DejaVuSans-Bold.ttf")
 LABEL_FONTS = ("Lato-Bold.ttf", "DejaVuSans-Bold.ttf")
 
@@ -53,7 +53,7 @@ def render_character_reference(
     flav = flavor if isinstance(flavor, ResolvedFlavor) else load_flavor(flavor)
     look = look_of(flav)
     size = CARD_SIZES[flav.image_params["aspect_ratio"]]
-    fmt, ext = _FORMATS[flav.image_params["output_format"]]
+    fmt, ext = IMAGE_FORMATS[flav.image_params["output_format"]]
     spec = parse_character(description, seed)
     rng = random.Random(f"card:{description}:{seed}:{flav.digest}")
 

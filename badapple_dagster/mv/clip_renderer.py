@@ -119,13 +119,15 @@ def render_scene_clip(
                     "-map", f"[{label}]", *audio_map, "-frames:v", str(frames), "-r", str(FPS), *ENCODE,
                     "-t", f"{frames / FPS:.4f}", str(out)], timeout=900)
     info = probe(str(out))
-    _validate(info, size, frames / FPS, with_audio, out)
+    validate_clip(info, size, frames / FPS, with_audio, out)
     return ClipInfo(str(out), round(info.duration, 3), size[0], size[1], FPS, frames, info.audio_codec is not None,
                     plan.shot, plan.move, plan.place, plan.time, action, ref_used, seed,
                     round(time.monotonic() - started, 2))
 
 
-def _validate(info: Any, size: tuple[int, int], dur: float, with_audio: bool, out: Path) -> None:
+def validate_clip(info: Any, size: tuple[int, int], dur: float, with_audio: bool, out: Path) -> None:
+    """Every clip, offline or remote, must match what the assembly expects: size, H.264 yuv420p, 30 fps,
+    the planned length, and an audio stream exactly when the flavor asks for one."""
     problems = []
     if (info.width, info.height) != size:
         problems.append(f"size {info.width}x{info.height} != {size[0]}x{size[1]}")

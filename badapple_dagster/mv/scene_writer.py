@@ -120,7 +120,7 @@ def write_scenes(
     subject = f"the {noun}"
     motion = float(flav.local_render.get("motion", 0.5))
 
-    beats = _arc(n)
+    beats = story_arc(n)
     shots = _plan_shots(n, list(w.get("shot_mix", ["wide", "medium", "close_up"])), params["camera_angle"],
                         bool(w.get("closeup_required", False)), rng)
     moves = _plan_moves(shots, motion, rng)
@@ -228,7 +228,9 @@ def _negative(base: str, audience: bool, flavor_has_audience: bool, shot: str, m
 
 # ------------------------------------------------------------------------------------------------- planning
 
-def _arc(n: int) -> list[str]:
+def story_arc(n: int) -> list[str]:
+    """The story beat of each of ``n`` scenes (open, build, turn, peak, close); remote writers reuse it to label
+    their scenes the same way."""
     if n == 1:
         return ["single"]
     out = []

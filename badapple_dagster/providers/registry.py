@@ -34,11 +34,18 @@ TTS_KINDS: dict[str, tuple[str, str]] = {
     "elevenlabs": ("https://api.elevenlabs.io", "ELEVENLABS_API_KEY"),
 }
 VIDEO_KINDS: dict[str, tuple[str, str]] = {"replicate": ("https://api.replicate.com", "REPLICATE_API_TOKEN")}
-DEFAULT_MODELS = {("script", "openai"): "gpt-4o-mini", ("script", "openrouter"): "openai/gpt-4o-mini",
-                  ("script", "ollama"): "llama3.1", ("script", "vllm"): "default",
+_SCRIPT_MODELS = {"openai": "gpt-4o-mini", "openrouter": "openai/gpt-4o-mini", "ollama": "llama3.1", "vllm": "default"}
+DEFAULT_MODELS = {**{("script", k): m for k, m in _SCRIPT_MODELS.items()},
                   ("voice", "openai"): "tts-1", ("voice", "elevenlabs"): "eleven_multilingual_v2",
-                  ("video", "replicate"): "minimax/video-01"}
-STAGE_KINDS = {"script": LLM_KINDS, "voice": TTS_KINDS, "video": VIDEO_KINDS}
+                  ("video", "replicate"): "minimax/video-01",
+                  # MV stages: the LLM writes scene prompts like ad scripts. The image and clip models normally
+                  # come from the flavor (image_params model / video_model, passed as ``default_model``); these
+                  # are the default flavor's, for when no flavor is at hand.
+                  **{("scene", k): m for k, m in _SCRIPT_MODELS.items()},
+                  ("image", "replicate"): "google/imagen-4", ("clip", "replicate"): "google/veo-3.1"}
+# Ad stages: script, voice, video. MV stages: scene (mv_scenes), image (character_reference), clip (mv_clips).
+STAGE_KINDS = {"script": LLM_KINDS, "voice": TTS_KINDS, "video": VIDEO_KINDS,
+               "scene": LLM_KINDS, "image": VIDEO_KINDS, "clip": VIDEO_KINDS}
 PROVIDER_TAG = "badapple/provider"
 
 
@@ -56,8 +63,10 @@ class ProviderSpec:
         return self.kind != "local"
 
 
-def parse_chain(spec: str, stage: str) -> list[ProviderSpec]:
-    """``"replicate:minimax/video-01, local"`` -> specs; unknown kinds are a config error, raised at once."""
+def parse_chain(spec: str, stage: str, default_model: str | None = None) -> list[ProviderSpec]:
+    """``"replicate:minimax/video-01, local"`` -> specs; unknown kinds are a config error, raised at once.
+    A remote part without a model gets ``default_model`` (an MV flavor's model name) if given, else the
+    stage's entry in DEFAULT_MODELS."""
     kinds = STAGE_KINDS[stage]
     chain: list[ProviderSpec] = []
     for part in (p.strip() for p in (spec or "local").split(",")):
@@ -67,7 +76,8 @@ def parse_chain(spec: str, stage: str) -> list[ProviderSpec]:
         kind = kind.strip().lower()
         if kind != "local" and kind not in kinds:
             raise ValueError(f"unknown {stage} provider {kind!r}; valid: local, {', '.join(kinds)}")
-        chain.append(ProviderSpec(kind, "" if kind == "local" else (model.strip() or DEFAULT_MODELS[(stage, kind)])))
+        chain.append(ProviderSpec(kind, "" if kind == "local" else
+                                  (model.strip() or default_model or DEFAULT_MODELS[(stage, kind)])))
     return chain or [ProviderSpec("local")]
 
 
@@ -111,17 +121,57 @@ def build_voice(spec: ProviderSpec, config: Any, meter: CallMeter | None) -> Any
                voice=getattr(config, "tts_voice", ""), meter=meter)
 
 
+def replicate_client(spec: ProviderSpec) -> Any:
+    from .replicate import ReplicateClient
+
+    default_url, env = VIDEO_KINDS[spec.kind]
+    poll = float(os.environ.get("REPLICATE_POLL_SECONDS", "2"))
+    return ReplicateClient(api_key(spec.kind, env), base_url=base_url(spec.kind, default_url), poll_interval=poll)
+
+
 def build_renderer(spec: ProviderSpec, config: Any, meter: CallMeter | None) -> Any:
     if not spec.remote:
         from ..media.scene_renderer import LocalSceneRenderer
 
         return LocalSceneRenderer()
-    from .replicate import ReplicateClient, ReplicateSceneRenderer
+    from .replicate import ReplicateSceneRenderer
 
-    default_url, env = VIDEO_KINDS[spec.kind]
-    poll = float(os.environ.get("REPLICATE_POLL_SECONDS", "2"))
-    client = ReplicateClient(api_key(spec.kind, env), base_url=base_url(spec.kind, default_url), poll_interval=poll)
-    return ReplicateSceneRenderer(client, spec.model, meter=meter)
+    return ReplicateSceneRenderer(replicate_client(spec), spec.model, meter=meter)
+
+
+# --- MV stages (protocols in mv/providers.py) ------------------------------------------------------------
+
+def build_scene_writer(spec: ProviderSpec, config: Any, meter: CallMeter | None) -> Any:
+    if not spec.remote:
+        from ..mv.providers import LocalSceneWriter
+
+        return LocalSceneWriter()
+    from .mv_llm import ChatSceneWriter
+
+    default_url, env = LLM_KINDS[spec.kind]
+    url = getattr(config, "llm_base_url", "") or base_url(spec.kind, default_url)
+    return ChatSceneWriter(provider=spec.kind, model=spec.model, base_url=url, api_key=api_key(spec.kind, env),
+                           meter=meter)
+
+
+def build_character_artist(spec: ProviderSpec, config: Any, meter: CallMeter | None) -> Any:
+    if not spec.remote:
+        from ..mv.providers import LocalCharacterArtist
+
+        return LocalCharacterArtist()
+    from .mv_replicate import ReplicateCharacterArtist
+
+    return ReplicateCharacterArtist(replicate_client(spec), spec.model, meter=meter)
+
+
+def build_clip_renderer(spec: ProviderSpec, config: Any, meter: CallMeter | None) -> Any:
+    if not spec.remote:
+        from ..mv.providers import LocalClipRenderer
+
+        return LocalClipRenderer()
+    from .mv_replicate import ReplicateClipRenderer
+
+    return ReplicateClipRenderer(replicate_client(spec), spec.model, meter=meter)
 
 
 @dataclass
