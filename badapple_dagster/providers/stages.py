@@ -10,9 +10,20 @@ import dagster as dg
 
 from .errors import ProviderError
 from .ledger import CallMeter, Ledger
-from .registry import ChainOutcome, build_renderer, build_script_writer, build_voice, parse_chain
+from .registry import (
+    ChainOutcome,
+    build_character_artist,
+    build_clip_renderer,
+    build_renderer,
+    build_scene_writer,
+    build_script_writer,
+    build_voice,
+    parse_chain,
+)
 
-_BUILDERS = {"script": build_script_writer, "voice": build_voice, "video": build_renderer}
+# Ad stages: script, voice, video. MV stages: scene (mv_scenes), image (character_reference), clip (mv_clips).
+_BUILDERS = {"script": build_script_writer, "voice": build_voice, "video": build_renderer,
+             "scene": build_scene_writer, "image": build_character_artist, "clip": build_clip_renderer}
 
 
 def meter_for(run: Any) -> CallMeter:
