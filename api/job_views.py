@@ -50,6 +50,18 @@ def stage_view(stage: StageRecord) -> dict[str, Any]:
         "started_at": iso(stage.started_at),
         "completed_at": iso(stage.completed_at),
         "error_message": stage.error_message,
+        **provider_view(stage.stage_data or {}),
+    }
+
+
+def provider_view(data: dict[str, Any]) -> dict[str, Any]:
+    """Who produced the stage, what it cost, and any fallback: never silent (None until the stage is done)."""
+    return {
+        "provider": data.get("provider"),
+        "requested_provider": data.get("requested_provider"),
+        "fallbacks": data.get("fallbacks") or [],
+        "cost_usd": data.get("cost_usd"),
+        "error_code": data.get("error_code"),
     }
 
 
@@ -68,6 +80,8 @@ def job_view(job: JobRecord, video_url: str | None) -> dict[str, Any]:
         "error_message": job.error_message,
         "cost_usd": job.cost_usd,
         "degraded": job.degraded,
+        "error_code": next((s.stage_data.get("error_code") for s in job.stages
+                            if s.status == "failed" and s.stage_data and s.stage_data.get("error_code")), None),
         "stages": [stage_view(s) for s in job.stages],
     }
 

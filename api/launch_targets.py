@@ -21,6 +21,7 @@ from types import MappingProxyType
 
 from badapple_dagster.assets.mv import MUSIC_JOBS, MV_FLAVORS
 from badapple_dagster.mv_submission import mv_partition_key, mv_run_tags
+from badapple_dagster.providers.registry import provider_run_tags
 from badapple_dagster.store.jobs import JobRecord
 from badapple_dagster.store.mv import mv_job_id
 
@@ -46,7 +47,9 @@ def _frozen(tags: dict[str, str]) -> Mapping[str, str]:
 
 
 def _ad_target(job: JobRecord) -> LaunchTarget:
-    tags = {PARTITION_TAG: job.id, JOB_ID_TAG: job.id}
+    # badapple/provider lets the instance cap concurrent runs per paid provider (tag_concurrency_limits) and
+    # lets operators filter the UI's runs by provider.
+    tags = {PARTITION_TAG: job.id, JOB_ID_TAG: job.id, **provider_run_tags(job.options)}
     return LaunchTarget(JOB_NAME, ((PARTITIONS_DEF_NAME, job.id),), _frozen(tags), _frozen({JOB_ID_TAG: job.id}))
 
 

@@ -1,10 +1,11 @@
-"""The optional extras of ``POST /api/generate`` (aspect_ratio, seed, voice), validated before the job is
-stored so a bad value is a 400 now rather than a failed render later."""
+"""The optional extras of ``POST /api/generate`` (aspect_ratio, seed, voice, provider chains, tts_voice),
+validated before the job is stored so a bad value is a 400 now rather than a failed render later."""
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 from typing import Any
 
@@ -15,6 +16,8 @@ from .errors import ApiError
 log = logging.getLogger("badapple.api")
 
 MAX_SEED = 2**32 - 1  # numpy's seed range; larger values would fail inside the render
+_TTS_VOICE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # OpenAI voice names, ElevenLabs voice ids
+PROVIDER_FIELDS = {"script_provider": "script", "voice_provider": "voice", "video_provider": "video"}
 _VOICE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}(\+[A-Za-z0-9_-]{1,32})?$")
 
 
@@ -53,8 +56,9 @@ def _check_voice(value: str) -> str:
     return voice
 
 
-def validate_options(fields: dict[str, str]) -> dict[str, Any]:
-    """The stored ``options`` of a job. Blocking (may load espeak-ng once): call from a worker thread."""
+def validate_options(fields: dict[str, str], *, require_keys: bool = True) -> dict[str, Any]:
+    """The stored ``options`` of a job. Blocking (may load espeak-ng once): call from a worker thread.
+    ``require_keys=False`` (dry runs) accepts chains whose providers have no key here; see unavailable()."""
     options: dict[str, Any] = {}
     aspect = fields.get("aspect_ratio", "").strip()
     if aspect:
@@ -70,7 +74,57 @@ def validate_options(fields: dict[str, str]) -> dict[str, Any]:
     voice = fields.get("voice", "").strip()
     if voice:
         options["voice"] = _check_voice(voice)
+    options.update(validate_providers(fields, require_keys=require_keys))
+    tts_voice = fields.get("tts_voice", "").strip()
+    if tts_voice:
+        if not _TTS_VOICE_RE.match(tts_voice):
+            raise _invalid(f"Invalid tts_voice {tts_voice[:40]!r}", "A remote TTS voice is a name or id of letters, "
+                           "digits, '-' and '_' (e.g. 'nova' for OpenAI, a voice id for ElevenLabs)")
+        options["tts_voice"] = tts_voice
     return options
+
+
+def validate_providers(fields: dict[str, str], *, require_keys: bool = True) -> dict[str, str]:
+    """Provider chains per stage, normalised (``"replicate, local"`` -> ``"replicate:minimax/video-01,local"``).
+
+    A chain none of whose providers can run here (every one remote and missing its API key in this server's
+    environment) is refused now: the job could only fail. A chain with a usable fallback is accepted; the
+    job then renders ``degraded`` and says so."""
+    from badapple_dagster.providers.registry import STAGE_KINDS, parse_chain
+
+    chosen: dict[str, str] = {}
+    for name, stage in PROVIDER_FIELDS.items():
+        raw = fields.get(name, "").strip()
+        if not raw:
+            continue
+        if len(raw) > 300:
+            raise _invalid(f"{name} is too long", "A provider chain is at most 300 characters")
+        try:
+            chain = parse_chain(raw, stage)
+        except ValueError as exc:
+            raise _invalid(f"Invalid {name}", str(exc)) from exc
+        if require_keys and not any(_usable(stage, s) for s in chain):
+            missing = sorted({STAGE_KINDS[stage][s.kind][1] or "" for s in chain} - {""})
+            raise ApiError(400, "ProviderUnavailable", f"No provider in {name} can run on this server",
+                           f"Set {', '.join(missing)} for the API and the run workers, or add a fallback such "
+                           "as ',local'")
+        chosen[name] = ",".join(s.label for s in chain)
+    return chosen
+
+
+def _usable(stage: str, spec: Any) -> bool:
+    from badapple_dagster.providers.registry import STAGE_KINDS
+
+    env = None if not spec.remote else STAGE_KINDS[stage][spec.kind][1]
+    return env is None or bool(os.environ.get(env))
+
+
+def unavailable(options: dict[str, Any]) -> list[str]:
+    """Providers of the chosen chains that have no API key on this server (they would fall back or fail)."""
+    from badapple_dagster.providers.registry import parse_chain
+
+    return [f"{name}: {s.label}" for name, stage in PROVIDER_FIELDS.items() if options.get(name)
+            for s in parse_chain(options[name], stage) if not _usable(stage, s)]
 
 
 def preload_voices() -> None:

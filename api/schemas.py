@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -30,6 +30,11 @@ class StageStatus(BaseModel):
     started_at: str | None
     completed_at: str | None
     error_message: str | None
+    provider: str | None = Field(None, description="What produced the stage, e.g. 'openai:gpt-4o-mini' or 'local'")
+    requested_provider: str | None = Field(None, description="The chain's first choice; differs when it fell back")
+    fallbacks: list[dict[str, Any]] = Field(default_factory=list, description="Providers that failed, with codes")
+    cost_usd: float | None = Field(None, description="Paid provider calls of this stage (ledger sum)")
+    error_code: str | None = Field(None, description="Classified provider error when the stage failed")
 
 
 class JobStatus(BaseModel):
@@ -45,6 +50,8 @@ class JobStatus(BaseModel):
     error_message: str | None
     cost_usd: float
     degraded: bool = Field(default=False, description="A fallback provider produced at least one stage")
+    error_code: str | None = Field(None, description="CONTENT_POLICY_VIOLATION, RATE_LIMIT_EXCEEDED, "
+                                   "AUTHENTICATION_ERROR, TIMEOUT or PROVIDER_ERROR when a provider failed the job")
     stages: list[StageStatus]
 
 

@@ -24,8 +24,8 @@ from .errors import ApiError
 from .form_stream import SNIFF_BYTES, FormSpec, parse_form
 
 IMAGE_FIELD = "product_image"
-TEXT_FIELDS = ("product_name", "style", "cta_text", "aspect_ratio", "seed", "voice",
-               "dry_run", "script_provider", "voice_provider", "video_provider")  # the last four: api/dry_run.py
+TEXT_FIELDS = ("product_name", "style", "cta_text", "aspect_ratio", "seed", "voice", "dry_run",
+               "script_provider", "voice_provider", "video_provider", "tts_voice")  # options: api/options.py
 ALLOWED_FIELDS = frozenset((*TEXT_FIELDS, IMAGE_FIELD))
 # Text values are short (the longest legal one is 100 characters); 4 KiB leaves room for 4-byte UTF-8.
 MAX_TEXT_FIELD_BYTES = 4096

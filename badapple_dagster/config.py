@@ -19,12 +19,28 @@ class AdConfig(dg.Config):
     speech_rate: int = Field(default=0, description="Words per minute; 0 uses the style's rate.")
     music: bool = Field(default=True, description="Lay a procedurally generated music bed under the voice.")
     # Provider chains per stage (docs/PROVIDERS.md): "local", "openai:gpt-4o-mini", or a fallback chain such as
-    # "replicate:minimax/video-01,local". API keys come from the environment, never from run config.
-    script_provider: str = Field(default="local", description="Script writer chain, e.g. 'openai:gpt-4o-mini,local'.")
-    voice_provider: str = Field(default="local", description="Voice chain, e.g. 'elevenlabs:eleven_flash_v2_5,local'.")
-    video_provider: str = Field(default="local", description="Clip chain, e.g. 'replicate:minimax/video-01,local'.")
+    # "replicate:minimax/video-01,local". Empty uses the job's own choice (made when it was submitted), so a UI
+    # re-materialization renders with the providers the job asked for. API keys come from the environment only.
+    script_provider: str = Field(default="", description="Script writer chain, e.g. 'openai:gpt-4o-mini,local'; "
+                                 "empty: the job's choice, else local.")
+    voice_provider: str = Field(default="", description="Voice chain, e.g. 'elevenlabs:eleven_flash_v2_5,local'; "
+                                "empty: the job's choice, else local.")
+    video_provider: str = Field(default="", description="Clip chain, e.g. 'replicate:minimax/video-01,local'; "
+                                "empty: the job's choice, else local.")
     llm_base_url: str = Field(default="", description="OpenAI-compatible base URL (vLLM, Ollama); empty: default.")
-    tts_voice: str = Field(default="", description="Remote TTS voice (OpenAI voice name / ElevenLabs voice id).")
+    tts_voice: str = Field(default="", description="Remote TTS voice (OpenAI voice name / ElevenLabs voice id); "
+                           "empty: the job's choice, else the provider's default.")
+
+
+# Stored with a job by the API (``options``) and filled into blank run-config fields at run time.
+PROVIDER_OPTIONS = ("script_provider", "voice_provider", "video_provider", "tts_voice")
+
+
+def with_job_providers(config: AdConfig, stored: dict[str, Any]) -> AdConfig:
+    """Run config > the job's stored choice > local. Returns a copy; the run's config object is left alone."""
+    update = {k: stored.get(k) or ("local" if k.endswith("_provider") else "")
+              for k in PROVIDER_OPTIONS if not getattr(config, k)}
+    return config.model_copy(update=update) if update else config
 
 
 def job_seed(job_id: str) -> int:

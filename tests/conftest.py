@@ -13,6 +13,7 @@ import pytest
 from badapple_dagster.stack import Stack, StackConfig, free_port
 from badapple_dagster.store.jobs import JobStore
 from badapple_dagster.testing_services import production_services
+from tests.providers.fakes import openai_fake
 
 
 def distinct_free_ports(count: int) -> list[int]:
@@ -36,6 +37,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
         database_url, extra_env = None, {}
         if TEST_MODE == "production":
             database_url, extra_env = services.enter_context(production_services(data_dir / "services"))
+        # A wire-compatible OpenAI on loopback (paid third party: faked, never called for real), so jobs that
+        # choose an OpenAI provider through the API run end to end. Replicate and ElevenLabs stay unconfigured:
+        # a job choosing them shows the keyless fallback.
+        openai = openai_fake(tmp=data_dir)
+        services.callback(openai.stop)
+        extra_env = {**extra_env, "OPENAI_API_KEY": "sk-stack-fake-0123456789", "OPENAI_BASE_URL": f"{openai.url}/v1",
+                     # a developer's real keys in the shell must never reach a test run
+                     "REPLICATE_API_TOKEN": "", "ELEVENLABS_API_KEY": "", "OPENROUTER_API_KEY": ""}
         cfg = StackConfig(data_dir=data_dir, api_port=api_port, dagster_port=dagster_port, redis_port=redis_port,
                           database_url=database_url, extra_env=extra_env)
         with Stack(cfg):

@@ -38,6 +38,16 @@ _FORM_SCHEMA = {
         "aspect_ratio": {"type": "string", "enum": list(ASPECT_SIZES), "default": "9:16"},
         "seed": {"type": "integer", "minimum": 0, "description": "Creative seed; default: derived from the job"},
         "voice": {"type": "string", "description": "espeak-ng voice such as en-us or en-us+f3"},
+        "script_provider": {"type": "string", "default": "local",
+                            "description": "Script provider chain, e.g. 'openai:gpt-4o-mini,local'"},
+        "voice_provider": {"type": "string", "default": "local",
+                           "description": "Voice provider chain, e.g. 'elevenlabs,local' or 'openai:tts-1'"},
+        "video_provider": {"type": "string", "default": "local",
+                           "description": "Scene clip provider chain, e.g. 'replicate:minimax/video-01,local'"},
+        "tts_voice": {"type": "string", "description": "Remote TTS voice: an OpenAI voice name or ElevenLabs id"},
+        "dry_run": {"type": "boolean", "default": False,
+                    "description": "true: validate and answer 200 with the cost/time estimate per stage; "
+                    "nothing is stored or launched"},
     },
     "additionalProperties": False,
 }

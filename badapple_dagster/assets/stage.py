@@ -135,7 +135,11 @@ def stage_run(
         )
         if not retrying:
             message = exc.description if isinstance(exc, dg.Failure) else f"{type(exc).__name__}: {exc}"
-            reporter.emit(StageEvent(job_id, stage, "failed", error=message, run_id=context.run.run_id))
+            # A classified provider failure (permanent_failure(..., error_code=...)) keeps its code on the stage.
+            meta = {k: getattr(v, "value", v) for k, v in ((exc.metadata or {}) if isinstance(exc, dg.Failure)
+                                                            else {}).items()}
+            data = {k: meta[k] for k in ("error_code", "provider") if k in meta} or None
+            reporter.emit(StageEvent(job_id, stage, "failed", error=message, data=data, run_id=context.run.run_id))
         raise
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)

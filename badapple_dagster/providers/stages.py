@@ -41,6 +41,7 @@ def run_providers(run: Any, config: Any, stage: str, call: Callable[[Any], Any])
     (outputs already paid for are reused through the ledger)."""
     from ..assets.stage import permanent_failure
 
+    config = effective_config(run, config)
     try:
         chain = parse_chain(getattr(config, f"{stage}_provider"), stage)
     except ValueError as exc:
@@ -61,6 +62,16 @@ def run_providers(run: Any, config: Any, stage: str, call: Callable[[Any], Any])
         run.context.log.warning(f"{run.stage} DEGRADED: produced by {outcome.used.label} instead of "
                                 f"{outcome.requested.label}")
     return outcome
+
+
+def effective_config(run: Any, config: Any) -> Any:
+    """Blank provider fields of an ad run take the job's stored choice (see config.with_job_providers)."""
+    from ..config import AdConfig, with_job_providers
+
+    if not isinstance(config, AdConfig):
+        return config
+    brief = run.store.get_brief(run.job_id)
+    return with_job_providers(config, brief.options if brief is not None else {})
 
 
 def run_chain_for(chain: list[Any], stage: str, config: Any, meter: CallMeter, call: Callable[[Any], Any],

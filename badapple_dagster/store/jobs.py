@@ -335,6 +335,8 @@ class JobStore:
                 values["stage_data"] = json.dumps(ev.data)
         elif ev.kind == "failed":
             values.update(status="failed", completed_at=ts, error_message=(ev.error or "stage failed")[:4000])
+            if ev.data is not None:  # e.g. the classified provider error code
+                values["stage_data"] = json.dumps(ev.data)
         else:
             raise ValueError(f"unknown event kind {ev.kind!r}")
         cond = [stages.c.job_id == ev.job_id, stages.c.stage_name == ev.stage, stages.c.seq < ev.seq]

@@ -315,7 +315,7 @@ def test_list_default_limit_and_fields(client: httpx.Client, listed_jobs: dict[s
     jobs = client.get("/api/jobs").json()
     assert 1 <= len(jobs) <= 100
     assert set(jobs[0]) == {"job_id", "status", "progress", "created_at", "updated_at", "product_name", "style",
-                            "cta_text", "video_url", "error_message", "cost_usd", "stages", "degraded"}
+                            "cta_text", "video_url", "error_message", "cost_usd", "stages", "degraded", "error_code"}
 
 
 @pytest.mark.parametrize(

@@ -93,9 +93,8 @@ def test_api_dry_run_helpers():
     assert wants_dry_run(form)
     out = estimate_for(form)
     assert out["dry_run"] is True and out["stages"]["video_gen"]["cost_usd"] > 0
-    with pytest.raises(ApiError):  # naming providers on a real submission is refused, not silently ignored
-        wants_dry_run(GenerateForm({"product_name": "V", "style": "energetic", "cta_text": "B",
-                                    "video_provider": "replicate"}))
+    assert not wants_dry_run(GenerateForm({"product_name": "V", "style": "energetic", "cta_text": "B",
+                                           "video_provider": "replicate,local"}))
     with pytest.raises(ApiError):
         estimate_for(GenerateForm({"product_name": "V", "style": "energetic", "cta_text": "B",
                                    "dry_run": "1", "video_provider": "runway"}))
