@@ -181,17 +181,43 @@ def elevenlabs_fake(tmp: Path, speech_seconds: float = 2.4) -> FakeServer:
     return FakeServer(route)
 
 
+def make_png(size: tuple[int, int] = (512, 512)) -> bytes:
+    """A character reference as an image model would return it: one figure on a plain studio backdrop."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    w, h = size
+    img = Image.new("RGB", size, (228, 226, 220))
+    d = ImageDraw.Draw(img)
+    d.ellipse([w * 0.42, h * 0.1, w * 0.58, h * 0.26], fill=(190, 150, 120))  # head
+    d.rounded_rectangle([w * 0.36, h * 0.27, w * 0.64, h * 0.62], radius=w // 20, fill=(200, 30, 40))  # jacket
+    d.rectangle([w * 0.39, h * 0.62, w * 0.48, h * 0.92], fill=(40, 40, 60))  # legs
+    d.rectangle([w * 0.52, h * 0.62, w * 0.61, h * 0.92], fill=(40, 40, 60))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+# Image models answer with a PNG; flux-schnell's output is a list of URLs, Imagen's a single URL.
+IMAGE_MODELS = {"google/imagen-4": False, "black-forest-labs/flux-schnell": True}
+
+
 class ReplicateFake:
     """Predictions go starting -> processing -> succeeded over ``polls`` GETs; outputs are served by the same
-    server. ``fail_with`` makes predictions fail with that error text (e.g. a safety refusal)."""
+    server (an MP4 made with ffmpeg; a PNG for image models). ``fail_with`` makes predictions fail with that
+    error text (e.g. a safety refusal); ``fail_models`` does it for one model only ({model: error text})."""
 
     def __init__(self, tmp: Path, polls: int = 2, clip_seconds: float = 2.0) -> None:
         self.mp4 = make_mp4(tmp / "fake_clip.mp4", clip_seconds)
+        self.png = make_png()
         self.polls = polls
         self.fail_with: str | None = None
+        self.fail_models: dict[str, str] = {}
         self.serve_html = False
         self.predictions: dict[str, dict[str, Any]] = {}
         self._n = 0
+        self._ids = threading.Lock()
         self.server = FakeServer(self.route)
 
     @property
@@ -201,8 +227,9 @@ class ReplicateFake:
     def route(self, req: Req) -> Resp:
         m = re.match(r"^/v1/models/([^/]+)/([^/]+)/predictions$", req.path)
         if m and req.method == "POST":
-            self._n += 1
-            pid = f"pred{self._n:04d}xyz"
+            with self._ids:  # the server is threaded and renderers create predictions concurrently
+                self._n += 1
+                pid = f"pred{self._n:04d}xyz"
             body = req.json()
             if "prompt" not in body.get("input", {}):
                 return Resp(422, {"title": "Input validation failed", "detail": "input: prompt is required",
@@ -215,14 +242,21 @@ class ReplicateFake:
             p["polls"] += 1
             if p["polls"] < self.polls:
                 return Resp(200, self._view(m.group(1), "processing"))
-            if self.fail_with:
-                return Resp(200, self._view(m.group(1), "failed", error=self.fail_with))
+            error = self.fail_models.get(p["model"]) or self.fail_with
+            if error:
+                return Resp(200, self._view(m.group(1), "failed", error=error))
+            if p["model"] in IMAGE_MODELS:
+                url = f"{self.url}/files/{m.group(1)}/output.png"
+                return Resp(200, self._view(m.group(1), "succeeded",
+                                            output=[url] if IMAGE_MODELS[p["model"]] else url))
             return Resp(200, self._view(m.group(1), "succeeded",
                                         output=f"{self.url}/files/{m.group(1)}/output.mp4"))
-        m = re.match(r"^/files/([^/]+)/output.mp4$", req.path)
+        m = re.match(r"^/files/([^/]+)/output.(mp4|png)$", req.path)
         if m and req.method == "GET":
             if self.serve_html:
                 return Resp(200, b"<html>Access denied</html>", {"content-type": "text/html"})
+            if m.group(2) == "png":
+                return Resp(200, self.png, {"content-type": "image/png"})
             return Resp(200, self.mp4, {"content-type": "video/mp4"})
         return Resp(404, {"detail": "Not found.", "status": 404})
 
@@ -234,8 +268,14 @@ class ReplicateFake:
                 "urls": {"get": f"{self.url}/v1/predictions/{pid}",
                          "cancel": f"{self.url}/v1/predictions/{pid}/cancel"}}
 
-    def creates(self) -> int:
+    def creates(self, model: str | None = None) -> int:
+        if model is not None:
+            return sum(1 for p in self.predictions.values() if p["model"] == model)
         return self.server.hits(r"/predictions$", "POST")
+
+    def inputs(self, model: str) -> list[dict[str, Any]]:
+        """The ``input`` of every prediction created for ``model``, in creation order."""
+        return [p["input"] for p in self.predictions.values() if p["model"] == model]
 
     def stop(self) -> None:
         self.server.stop()
