@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(ffmpeg espeak-ng libespeak-ng1 redis-server postgresql
   fonts-dejavu-core fonts-noto-core fonts-lato fonts-bebas-neue fonts-open-sans fonts-urw-base35
-  fonts-roboto-unhinted)
+  fonts-roboto-unhinted fonts-wqy-zenhei)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -309,8 +309,12 @@ def fit_text(
     """Largest font size (≤ max_size) at which ``text``, wrapped by measured width, fits box_w × box_h.
 
     Below ``min_size`` the line limit is lifted and, if needed, over-long words are broken, so the result
-    always fits: text is shrunk, never clipped.
+    always fits: text is shrunk, never clipped. Text the font cannot draw switches to a fallback font that can
+    (``fonts.cover``); the returned ``font_path`` is the one to draw with.
     """
+    from .fonts import cover
+
+    text, font_path = cover(text, font_path)
     words = text.split() or [""]
     lo, hi, best = min_size, max(min_size, max_size), None
     # Fit is monotonic in size (bigger glyphs never wrap into fewer lines), so bisect.
