@@ -65,6 +65,11 @@ class VideoRequest(_Strict):
     seed: Seed | None = Field(None, description="Default: the scene's sequence number")
 
 
+ProviderChain = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None
+_CHAIN_HELP = ("Provider chain tried left to right, e.g. {}; a remote part without a model uses the flavor's. "
+               "Default: local (docs/PROVIDERS.md)")
+
+
 class SweepRequest(_Strict):
     concept: Text
     character_description: Text
@@ -74,6 +79,11 @@ class SweepRequest(_Strict):
         None, alias="set", description='Parameter grid, e.g. {"number_of_scenes": [3, 5]}; sweepable keys: '
         "number_of_scenes, video_duration, video_aspect_ratio, camera_angle, video_characteristics, "
         "character_characteristics")
+    scene_provider: ProviderChain = Field(None, description=_CHAIN_HELP.format("'openai:gpt-4o-mini,local'"))
+    image_provider: ProviderChain = Field(None, description=_CHAIN_HELP.format("'replicate,local'"))
+    clip_provider: ProviderChain = Field(None, description=_CHAIN_HELP.format("'replicate:minimax/video-01,local'"))
+    dry_run: bool = Field(False, strict=True, description="true: answer 200 with the estimate; store and launch "
+                          "nothing")
 
 
 # ---- responses ----------------------------------------------------------------------------------------
@@ -140,6 +150,7 @@ class VariantStatus(BaseModel):
     video_url: str | None
     error_message: str | None
     cost_usd: float
+    degraded: bool = Field(description="A stage was produced by a fallback provider, not the one asked for first")
     stages: list[StageStatus]
 
 
@@ -153,7 +164,37 @@ class ProjectStatus(BaseModel):
     audio_url: str | None
     reference_image_url: str | None
     sweep_id: str | None
+    degraded: bool = Field(description="Any variant is degraded")
+    cost_usd: float = Field(description="Sum of the variants' ledger costs")
     variants: list[VariantStatus]
+
+
+class StageEstimate(BaseModel):
+    provider: str
+    model: str
+    cost_usd: float
+    seconds: float
+
+
+class VariantEstimate(BaseModel):
+    variant: str
+    flavor: str
+    overrides: dict[str, Any]
+    scenes: int
+    planned_video_seconds: float
+    stages: dict[str, StageEstimate]
+    total_cost_usd: float
+    total_seconds: float
+
+
+class MvDryRun(BaseModel):
+    """``dry_run=true``: what each variant would cost and take, per stage. Nothing is stored or launched."""
+
+    dry_run: Literal[True] = True
+    variants: list[VariantEstimate]
+    total_cost_usd: float
+    total_seconds: float = Field(description="The variants rendered one after another")
+    unavailable_providers: list[str] = Field(description="Chosen providers with no API key on this server")
 
 
 class SweepReport(BaseModel):

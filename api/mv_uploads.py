@@ -23,7 +23,8 @@ from .form_stream import SNIFF_BYTES, FormSpec, parse_form
 AUDIO_FIELD = "audio"
 IMAGE_FIELD = "reference_image"
 FILE_LIMITS = {AUDIO_FIELD: MAX_AUDIO_BYTES, IMAGE_FIELD: MAX_IMAGE_BYTES}
-TEXT_FIELDS = ("concept", "character_description", "config_flavor", "num_scenes", "video_duration", "seed")
+TEXT_FIELDS = ("concept", "character_description", "config_flavor", "num_scenes", "video_duration", "seed",
+               "scene_provider", "image_provider", "clip_provider", "dry_run")
 ALLOWED_FIELDS = frozenset((*TEXT_FIELDS, *FILE_LIMITS))
 MAX_TEXT_FIELD_BYTES = 4 * 2000 + 64  # 2000 characters of 4-byte UTF-8, the longest legal value
 BODY_OVERHEAD_BYTES = 128 * 1024  # boundaries, part headers and the text fields

@@ -22,7 +22,7 @@ from .state import AppState
 
 MAX_ID_CHARS = 64  # mv_projects.id and mv_sweeps.id: longer ids cannot exist, so they skip the database
 _VARIANT_JOB_FIELDS = ("status", "progress", "created_at", "updated_at", "video_url", "error_message", "cost_usd",
-                       "stages")
+                       "degraded", "stages")
 
 
 def project_not_found(project_id: str) -> ApiError:
@@ -75,6 +75,9 @@ def project_view(state: AppState, project_id: str) -> dict[str, Any]:
         "audio_url": file_url(state, project.audio_key),
         "reference_image_url": file_url(state, project.reference_image_key),
         "sweep_id": project.sweep_id,
+        # A fallback anywhere shows on the project too (never silent), and the project costs what its variants do.
+        "degraded": any(v["degraded"] for v in variants),
+        "cost_usd": round(sum(v["cost_usd"] for v in variants), 6),
         "variants": variants,
     }
 

@@ -28,6 +28,11 @@ def _text(name: str, value: str | None) -> str:
     return value
 
 
+def check_project_text(concept: str | None, character_description: str | None) -> tuple[str, str]:
+    """The project's two required texts, trimmed; BriefError (a 400) when one is blank or too long."""
+    return _text("concept", concept), _text("character_description", character_description)
+
+
 def resolve_flavors(names: list[str]) -> list[str]:
     from .mv.flavors import FlavorError, load_flavor
 
@@ -76,8 +81,7 @@ def create_mv_project(
     options: dict[str, Any] | None = None,
     sweep: bool = False,
 ) -> MvProject:
-    concept = _text("concept", concept)
-    character = _text("character_description", character_description)
+    concept, character = check_project_text(concept, character_description)
     flavor_names = resolve_flavors(flavors)
     points = parse_grid(grid)
     project_id = str(uuid.uuid4())

@@ -8,6 +8,10 @@ variants are Dagster runs of ``mv_video_job`` launched by the launcher, one job 
 
 Every endpoint that uses a flavor takes ``?config_flavor=`` (default "default"); an unknown one is a 400
 ``InvalidFlavor`` naming the valid flavors.
+
+Projects and sweeps take the provider chains ``scene_provider``, ``image_provider`` and ``clip_provider``
+(stored with the project, read by its runs; docs/PROVIDERS.md) and ``dry_run``: true answers 200 with the cost
+and time of every stage of every variant and stores and launches nothing.
 """
 
 from __future__ import annotations
@@ -16,15 +20,16 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from badapple_dagster.media.brief import BriefError
-from badapple_dagster.mv.flavors import DEFAULT_FLAVOR, list_flavors
-from badapple_dagster.mv_submission import create_mv_project, parse_grid
+from badapple_dagster.mv.flavors import DEFAULT_FLAVOR, ResolvedFlavor, list_flavors
+from badapple_dagster.mv_submission import check_project_text, create_mv_project, parse_grid
 from badapple_dagster.store.mv import MvProject, MvStore
 
 from ..errors import ApiError
+from ..mv_dry_run import estimate_variants, wants_dry_run
 from ..mv_files import check_mv_key, file_url, serve
 from ..mv_media import render_card, render_clip, resolve_flavor, write_scene_list
 from ..mv_models import (
@@ -36,6 +41,7 @@ from ..mv_models import (
     CharacterReferenceRequest,
     CharacterReferenceResponse,
     FlavorsResponse,
+    MvDryRun,
     ProjectAccepted,
     ProjectStatus,
     SceneOut,
@@ -47,6 +53,7 @@ from ..mv_models import (
     VideoRequest,
     VideoResponse,
 )
+from ..mv_providers import validate_mv_providers
 from ..mv_runtime import MvRuntime, get_mv_runtime
 from ..mv_uploads import AUDIO_FIELD, IMAGE_FIELD, ProjectForm, parse_project_form
 from ..mv_views import project_view, sweep_view, variant_refs
@@ -61,6 +68,8 @@ FlavorQuery = Query(None, max_length=64, description="Configuration flavor (a fo
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorEnvelope, "description": "Unknown id"}}
 _BUSY: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorEnvelope, "description": "Too many renders at once; see Retry-After"}}
+_DRY_RUN: dict[int | str, dict[str, Any]] = {
+    200: {"model": MvDryRun, "description": "dry_run=true: cost and time per stage and variant; nothing stored"}}
 
 
 async def small_json_body(request: Request) -> None:
@@ -155,7 +164,9 @@ def _int_field(form: ProjectForm, name: str, low: int, high: int) -> int | None:
     return int(raw)
 
 
-def _accept_project(state: AppState, form: ProjectForm, query_flavor: str | None) -> MvProject:
+def _project_inputs(form: ProjectForm, query_flavor: str | None, *,
+                    dry_run: bool) -> tuple[ResolvedFlavor, dict[str, Any], dict[str, list[Any]] | None]:
+    """(flavor, options to store, grid): everything but the texts and files, which create_mv_project checks."""
     f = form.fields
     form_flavor = f.get("config_flavor", "").strip() or None
     if form_flavor and query_flavor and form_flavor != query_flavor.strip():
@@ -166,14 +177,29 @@ def _accept_project(state: AppState, form: ProjectForm, query_flavor: str | None
     duration = _int_field(form, "video_duration", MIN_CLIP_SECONDS, MAX_CLIP_SECONDS)
     seed = _int_field(form, "seed", 0, MAX_SEED)
     options: dict[str, Any] = {k: v for k, v in (("num_scenes", num_scenes), ("seed", seed)) if v is not None}
+    # An estimate is useful before keys are configured; a real project must be able to run here.
+    options.update(validate_mv_providers(f, require_keys=not dry_run))
     # A clip length other than the flavor's is a variant of it (its own partition and outputs).
     grid = {"video_duration": [duration]} if duration is not None and duration != flavor.video_duration else None
+    return flavor, options, grid
+
+
+def _accept_project(state: AppState, form: ProjectForm, query_flavor: str | None) -> MvProject:
+    flavor, options, grid = _project_inputs(form, query_flavor, dry_run=False)
     return create_mv_project(
-        MvStore(state.store), state.artifacts, concept=f.get("concept", ""),
-        character_description=f.get("character_description", ""), flavors=[flavor.name], grid=grid,
+        MvStore(state.store), state.artifacts, concept=form.fields.get("concept", ""),
+        character_description=form.fields.get("character_description", ""), flavors=[flavor.name], grid=grid,
         audio_bytes=form.files.get(AUDIO_FIELD), reference_image_bytes=form.files.get(IMAGE_FIELD),
         options=options,
     )
+
+
+def _estimate_project(form: ProjectForm, query_flavor: str | None) -> dict[str, Any]:
+    flavor, options, grid = _project_inputs(form, query_flavor, dry_run=True)
+    concept, character = check_project_text(form.fields.get("concept"), form.fields.get("character_description"))
+    return estimate_variants(concept=concept, character_description=character, flavors=[flavor.name],
+                             points=parse_grid(grid), options=options,
+                             has_reference_image=IMAGE_FIELD in form.files)
 
 
 _PROJECT_FORM = {
@@ -187,6 +213,14 @@ _PROJECT_FORM = {
         "video_duration": {"type": "integer", "minimum": 1, "maximum": 30,
                            "description": "Seconds per clip; default: the flavor's video_duration"},
         "seed": {"type": "integer", "minimum": 0},
+        "scene_provider": {"type": "string", "description": "Scene writer chain, e.g. 'openai:gpt-4o-mini,local'; "
+                           "default: local"},
+        "image_provider": {"type": "string", "description": "Character reference chain, e.g. 'replicate,local' "
+                           "(no model: the flavor's image_params model); default: local"},
+        "clip_provider": {"type": "string", "description": "Clip chain, e.g. 'replicate,local' (no model: the "
+                          "flavor's video_model); default: local"},
+        "dry_run": {"type": "boolean", "default": False,
+                    "description": "true: answer 200 with the cost/time estimate; store and launch nothing"},
         "audio": {"type": "string", "format": "binary", "description": "mp3, wav or m4a (by content), ≤ 50 MB"},
         "reference_image": {"type": "string", "format": "binary", "description": "JPEG, PNG or WebP, ≤ 10 MB"},
     },
@@ -194,13 +228,16 @@ _PROJECT_FORM = {
 }
 
 
-@router.post("/projects", status_code=202, response_model=ProjectAccepted, responses=ERROR_RESPONSES,
+@router.post("/projects", status_code=202, response_model=ProjectAccepted, responses={**ERROR_RESPONSES, **_DRY_RUN},
              openapi_extra={"requestBody": {"required": True,
                                             "content": {"multipart/form-data": {"schema": _PROJECT_FORM}}}},
-             summary="Create a music-video project and start rendering it")
+             summary="Create a music-video project and start rendering it (or, with dry_run, price it)")
 async def create_project(request: Request, config_flavor: str | None = FlavorQuery,
-                         state: AppState = Depends(get_state)) -> ProjectAccepted:
+                         state: AppState = Depends(get_state)) -> ProjectAccepted | JSONResponse:
     form = await parse_project_form(request)
+    if wants_dry_run(form.fields.get("dry_run")):
+        estimate = await run_in_threadpool(_estimate_project, form, config_flavor)
+        return JSONResponse(MvDryRun(**estimate).model_dump())
     if IMAGE_FIELD in form.files:
         async with state.image_slots:  # decoding an upload is the expensive part: share the ad form's limit
             project = await run_in_threadpool(_accept_project, state, form, config_flavor)
@@ -235,20 +272,38 @@ def _check_grid(grid: dict[str, list[Any]] | None) -> list[dict[str, Any]]:
     return points
 
 
-def _accept_sweep(state: AppState, body: SweepRequest) -> MvProject:
+def _sweep_inputs(body: SweepRequest) -> tuple[list[str], list[dict[str, Any]], dict[str, Any]]:
+    """(flavor names, grid points, options to store)."""
     names = list(dict.fromkeys(resolve_flavor(name).name for name in body.flavors))  # aliases → real names
     points = _check_grid(body.grid)
     if len(names) * len(points) > MAX_SWEEP_VARIANTS:
         raise ApiError(400, "ValidationError", "The sweep has too many variants",
                        f"{len(names)} flavors × {len(points)} grid points; at most {MAX_SWEEP_VARIANTS}")
+    chains = {"scene_provider": body.scene_provider, "image_provider": body.image_provider,
+              "clip_provider": body.clip_provider}
+    return names, points, validate_mv_providers(chains, require_keys=not body.dry_run)
+
+
+def _accept_sweep(state: AppState, body: SweepRequest) -> MvProject:
+    names, _, options = _sweep_inputs(body)
     return create_mv_project(MvStore(state.store), state.artifacts, concept=body.concept,
                              character_description=body.character_description, flavors=names, grid=body.grid,
-                             sweep=True)
+                             options=options, sweep=True)
 
 
-@router.post("/sweeps", status_code=202, response_model=SweepAccepted, responses=ERROR_RESPONSES,
-             dependencies=[Depends(small_json_body)], summary="Render one concept across flavors (and a grid)")
-async def create_sweep(body: SweepRequest, state: AppState = Depends(get_state)) -> SweepAccepted:
+def _estimate_sweep(body: SweepRequest) -> dict[str, Any]:
+    names, points, options = _sweep_inputs(body)
+    return estimate_variants(concept=body.concept, character_description=body.character_description, flavors=names,
+                             points=points, options=options)
+
+
+@router.post("/sweeps", status_code=202, response_model=SweepAccepted, responses={**ERROR_RESPONSES, **_DRY_RUN},
+             dependencies=[Depends(small_json_body)],
+             summary="Render one concept across flavors (and a grid), or with dry_run, price it")
+async def create_sweep(body: SweepRequest, state: AppState = Depends(get_state)) -> SweepAccepted | JSONResponse:
+    if body.dry_run:
+        estimate = await run_in_threadpool(_estimate_sweep, body)
+        return JSONResponse(MvDryRun(**estimate).model_dump())
     project = await run_in_threadpool(_accept_sweep, state, body)
     for v in project.variants:
         state.launcher.submit(v.job)
