@@ -210,11 +210,11 @@ def run_chain(chain: list[ProviderSpec], build: Callable[[ProviderSpec], T], cal
 
 
 def provider_run_tags(config: dict[str, Any] | Any) -> dict[str, str]:
-    """The ``badapple/provider`` run tag for a run's config: the first remote provider of the most
-    rate-limited stage (video, then voice, then script). The instance's tag_concurrency_limits cap concurrent
-    runs per tag value. Runs that only use local providers get no tag."""
+    """The ``badapple/provider`` run tag for a run's config (or a job's / MV project's stored options): the
+    first remote provider of the most rate-limited stage (video clips, then voice / images, then text). The
+    instance's tag_concurrency_limits cap concurrent runs per tag value. Local-only runs get no tag."""
     get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
-    for stage in ("video", "voice", "script"):
+    for stage in ("video", "clip", "voice", "image", "script", "scene"):
         for spec in parse_chain(get(f"{stage}_provider", "local") or "local", stage):
             if spec.remote:
                 return {PROVIDER_TAG: spec.kind}
