@@ -27,7 +27,7 @@ from ..mv.providers import clip_path
 from .errors import PROVIDER_ERROR, ProviderError
 from .ledger import CallMeter, CallResult
 from .pricing import Usage, cost_usd
-from .replicate import ReplicateClient, build_input, data_uri, output_urls, validate_video
+from .replicate import ReplicateClient, build_input, output_urls, validate_video
 
 # Replicate's Imagen 4 knows three moderation levels; the flavor schema keeps the original system's four names.
 IMAGEN_SAFETY = {"block_low_and_above": "block_low_and_above", "block_medium_and_above": "block_medium_and_above",
@@ -70,6 +70,22 @@ def clip_input(model: str, scene: dict[str, Any], flavor: ResolvedFlavor, *, see
         inputs["subject_reference"] = reference_uri  # MiniMax's subject-to-video mode keeps the character
         return inputs, "subject_reference"
     return inputs, "none"
+
+
+def reference_data_uri(path: str, max_side: int = 1024) -> str:
+    """The character reference inline, as a JPEG of at most ``max_side`` pixels: a painted 1024² PNG card is
+    megabytes once base64-encoded, and it is sent with every scene's request; the models see no difference."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        im.thumbnail((max_side, max_side))
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=90)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def ledger_payload(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -184,7 +200,7 @@ class ReplicateClipRenderer:
     def render(self, scenes: list[dict[str, Any]], reference: str, flavor: ResolvedFlavor, out_dir: str, *,
                seed: int, progress: ProgressFn = no_progress) -> list[ClipInfo]:
         os.makedirs(out_dir, exist_ok=True)
-        reference_uri = data_uri(reference) if reference else None
+        reference_uri = reference_data_uri(reference) if reference else None
         n = len(scenes)
         clips: list[ClipInfo] = []
         # Predictions are remote and slow: run the scenes concurrently; conforming is cheap in comparison.

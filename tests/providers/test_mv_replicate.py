@@ -129,3 +129,20 @@ def test_a_refused_clip_is_classified(replicate_server, tmp_path):
     with pytest.raises(Exception) as info:
         renderer.render(scenes(1), str(ref), flavor_with(video_duration=2), str(tmp_path / "c"), seed=1)
     assert info.value.code == "CONTENT_POLICY_VIOLATION" and not info.value.retryable
+
+
+@pytest.mark.slow
+def test_the_reference_travels_as_a_compact_subject_image(replicate_server, tmp_path):
+    import base64
+    import io
+
+    ref = tmp_path / "card.png"
+    Image.new("RGB", (1400, 2000), (90, 120, 200)).save(ref)
+    renderer = ReplicateClipRenderer(client(replicate_server.url), "minimax/video-01")
+    (clip,) = renderer.render(scenes(1), str(ref), flavor_with(video_duration=2), str(tmp_path / "c"), seed=1)
+    (inputs,) = replicate_server.inputs("minimax/video-01")
+    head, _, b64 = inputs["subject_reference"].partition(",")
+    assert head == "data:image/jpeg;base64" and "first_frame_image" not in inputs
+    with Image.open(io.BytesIO(base64.b64decode(b64))) as im:
+        assert max(im.size) == 1024  # shrunk for the request; the stored reference is untouched
+    assert clip.reference_used == "subject_reference" and abs(probe(clip.path).duration - 2.0) < 0.1
