@@ -55,6 +55,11 @@ def test_two_flavors_render_apart_and_one_can_be_redone_alone(env):
         assert [c["key"].rsplit("/", 1)[1] for c in clips] == ["scene_001.mp4", "scene_002.mp4"]
     job = JobStore(get_settings().database_url).get_job(project.variants[0].job.id)
     assert job.status == "completed" and job.kind == "mv" and job.video_key.endswith("music_video.mp4")
+    # No provider chosen: every stage is local, says so, and costs nothing.
+    assert job.degraded is False and job.cost_usd == 0.0
+    for stage in ("mv_scenes", "character_reference", "mv_clips"):
+        data = job.stage(stage).stage_data
+        assert (data["provider"], data["degraded"], data["cost_usd"]) == ("local", False, 0.0), stage
 
     # Re-materialize only the concert flavor's clips: the default flavor's outputs are untouched.
     other = f"mv/projects/{project.id}/{variants[1]}/mv_clips/manifest.json"
