@@ -171,7 +171,8 @@ class LocalPipeline:
         self.state["voice"] = EspeakVoice().synthesize(self.state["script"], str(self.work / "voice.wav"))
 
     def video_gen(self) -> None:
-        self.state["clips"] = scene_renderer.LocalSceneRenderer().render(
+        # As the asset does: live stages, animated in the compositor's single encode.
+        self.state["clips"] = scene_renderer.LocalSceneRenderer().paint(
             self.state["script"],
             self.state["voice"],
             product_image=self.image,

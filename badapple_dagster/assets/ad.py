@@ -151,6 +151,8 @@ def video_gen(
     progress: ProgressResource,
 ) -> dg.MaterializeResult:
     from ..media.compositor import extract_frame
+    from ..media.live_scene import LiveScene, rest_preview
+    from ..media.live_scene import to_manifest as live_to_manifest
     from ..media.models import Script, VoiceTrack, size_for_aspect
     from ..providers.stages import costs, provider_metadata, run_providers
 
@@ -167,25 +169,33 @@ def video_gen(
         except ValueError as exc:
             raise permanent_failure(str(exc)) from exc
         image = run.local(script_m["image_key"]) if script_m.get("image_key") else None
-        outcome = run_providers(run, config, "video", lambda renderer: renderer.render(
-            script, voice, product_image=image, size=size, out_dir=run.work_dir, seed=opts["seed"],
-            progress=run.progress,
-        ))
-        clips = outcome.value
+        def make_scenes(renderer: Any) -> list[Any]:
+            # The local renderer hands over live stages (animated in compositing's single encode); remote
+            # renderers deliver clips. Both shapes are stored and composited alike.
+            make = getattr(renderer, "paint", None) or renderer.render
+            return make(script, voice, product_image=image, size=size, out_dir=run.work_dir, seed=opts["seed"],
+                        progress=run.progress)
+
+        outcome = run_providers(run, config, "video", make_scenes)
         stored_clips, frames = [], []
-        for clip in clips:
-            info = run.put(f"scene_{clip.index + 1:02d}.mp4", clip.path, "video/mp4")
-            stored_clips.append({**clip.to_dict(), "path": None, **info})
-            frame = os.path.join(run.work_dir, f"frame_{clip.index}.jpg")
-            frames.append(extract_frame(clip.path, min(clip.duration * 0.6, clip.duration - 0.1), frame,
+        for scene in outcome.value:
+            frame = os.path.join(run.work_dir, f"frame_{scene.index}.jpg")
+            if isinstance(scene, LiveScene):
+                stored_clips.append(live_to_manifest(scene, run.put))
+                frames.append(rest_preview(scene, size, frame))
+                continue
+            info = run.put(f"scene_{scene.index + 1:02d}.mp4", scene.path, "video/mp4")
+            stored_clips.append({**scene.to_dict(), "kind": "clip", "path": None, **info})
+            frames.append(extract_frame(scene.path, min(scene.duration * 0.6, scene.duration - 0.1), frame,
                                         width=360))
+        live = any(c["kind"] == "live" for c in stored_clips)
         sheet = contact_sheet(frames, os.path.join(run.work_dir, "contact.jpg"))
         preview = run.put("contact_sheet.jpg", sheet, "image/jpeg")
         manifest = {"job_id": run.job_id, "stage": "video_gen", "created_at": now_iso(), "aspect_ratio": aspect,
                     "width": size[0], "height": size[1], "clips": stored_clips, "contact_sheet": preview}
         uri = art.put_json(run.key("manifest.json"), manifest)
         stage_cost, job_cost = costs(run)
-        run.complete({"manifest": uri, "clips": [c["uri"] for c in stored_clips], **outcome.describe(),
+        run.complete({"manifest": uri, "scenes": len(stored_clips), **outcome.describe(),
                       "cost_usd": stage_cost}, cost_usd=job_cost)
         return dg.MaterializeResult(
             metadata={
@@ -194,10 +204,10 @@ def video_gen(
                 "aspect_ratio": aspect,
                 "resolution": f"{size[0]}x{size[1]}",
                 "clips": len(stored_clips),
+                "scene_kind": "live stage (stills + motion)" if live else "clip",
                 "clip_durations_s": dg.MetadataValue.json([round(c["duration"], 3) for c in stored_clips]),
-                "bytes": sum(c["bytes"] for c in stored_clips),
-                "clip_uris": dg.MetadataValue.json([c["uri"] for c in stored_clips]),
-                "clip_sha256": dg.MetadataValue.json([c["sha256"] for c in stored_clips]),
+                "bytes": sum(_stored_bytes(c) for c in stored_clips),
+                "scene_uris": dg.MetadataValue.json([_scene_uri(c) for c in stored_clips]),
                 "preview": preview_markdown(sheet, "scene contact sheet"),
                 "duration_s": run.elapsed(),
                 **provider_metadata(outcome, stage_cost, job_cost),
@@ -216,6 +226,7 @@ def compositing(
 ) -> dg.MaterializeResult:
     from ..media.audio_mix import mix_ad_audio
     from ..media.compositor import compose_ad, extract_frame
+    from ..media.live_scene import from_manifest as live_from_manifest
     from ..media.models import END_CARD_SECONDS, Clip, Script, VoiceTrack
     from ..media.music import render_music_bed
     from ..media.styles import resolve_style
@@ -231,6 +242,7 @@ def compositing(
         voice = VoiceTrack.from_dict({**voice_m["voice"], "wav_path": voice_wav})
         opts = script_m["options"]
         clips = [
+            live_from_manifest(c, run.local) if c.get("kind") == "live" else
             Clip(index=c["index"], path=run.local(c["key"]), duration=c["duration"], width=c["width"],
                  height=c["height"])
             for c in video_m["clips"]
@@ -287,5 +299,15 @@ def compositing(
                 "job_cost_usd": job_cost,
             }
         )
+
+def _stored_bytes(entry: dict[str, Any]) -> int:
+    if entry.get("kind") == "live":
+        return entry["background"]["bytes"] + sum(layer["still"]["bytes"] for layer in entry["layers"])
+    return int(entry["bytes"])
+
+
+def _scene_uri(entry: dict[str, Any]) -> str:
+    return entry["background"]["uri"] if entry.get("kind") == "live" else entry["uri"]
+
 
 AD_ASSETS = [script_gen, voice_gen, video_gen, compositing]

@@ -1,9 +1,10 @@
-"""Final assembly: scene clips + transitions + burned captions + CTA end card + soundtrack, in ONE ffmpeg run.
+"""Final assembly: scenes + transitions + burned captions + CTA end card + soundtrack, in ONE ffmpeg run.
 
-The graph: clips are chained with the style's ``xfade`` at the scene cuts; the word-synced ASS captions are
-burned over that scene part only; the end card (painted stills animated like a scene) joins with one more
-transition; the already-mixed WAV is the soundtrack. One decode → filter → encode pass means the frames are
-encoded exactly once at delivery quality.
+The graph: scenes are chained with the style's ``xfade`` at the scene cuts. A scene is either a clip (remote
+renderers) or a live stage (the local renderer's painted stills + motion, animated right here, see
+live_scene.py). The word-synced ASS captions are burned over that scene part only; the end card (painted
+stills animated like a scene) joins with one more transition; the already-mixed WAV is the soundtrack. One
+filter → encode pass means the frames are encoded exactly once, at delivery quality.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .captions import ass_filter, build_captions
 from .ffmpeg import FFmpegError, probe, run_ffmpeg
 from .layers import render_cta_button, render_headline, render_product_hero, render_type_hero
 from .layout import end_card_boxes
+from .live_scene import LiveScene
 from .models import END_CARD_SECONDS, FPS, Clip, Script, VoiceTrack
 from .motion import (
     Layer,
@@ -144,15 +146,18 @@ def _planar_xfade(a: str, b: str, label: str, transition: str, duration: float) 
 
 
 def _graph(
+    scene_chains: list[str],
     clip_frames: list[int],
     style: StyleSpec,
     td: int,
     captions: str,
     end: Stage,
+    end_input: int,
     size: tuple[int, int],
     audio_input: int,
     total: float,
 ) -> str:
+    """``scene_chains[i]`` produces the label ``c{i}``: a decoded clip or a live-animated stage."""
     n = len(clip_frames)
     restamp = f"settb=1/{FPS},setpts=N"
     parts: list[str] = []
@@ -160,14 +165,14 @@ def _graph(
     bodies: list[str] = []
     tails: list[str] = []
     for i, frames in enumerate(clip_frames):
-        parts.append(f"[{i}:v]{restamp}[c{i}]")
+        parts.append(scene_chains[i])
         chain, h, b, t = _segments(f"c{i}", frames, td, f"s{i}", head=i > 0)
         parts.append(chain)
         heads.append(h)
         bodies.append(b)
         tails.append(t)
     end_frames = round(END_CARD_SECONDS * FPS)
-    end_graph, end_out = stage_graph(end, size, end_frames, n, "e")
+    end_graph, end_out = stage_graph(end, size, end_frames, end_input, "e")
     parts.append(end_graph)
     chain, end_head, end_body, _ = _segments(end_out, end_frames, td, "ec", head=True, tail=False)
     parts.append(chain)
@@ -192,23 +197,53 @@ def _graph(
     return ";\n".join(parts)
 
 
-def _check_inputs(clips: list[Clip], plans: list[ScenePlan], size: tuple[int, int], audio_wav: str) -> list[Clip]:
+Scene = Clip | LiveScene  # a decoded clip (remote renderers) or a live stage animated in the final graph
+
+
+def _check_inputs(scenes: list[Scene], plans: list[ScenePlan], size: tuple[int, int],
+                  audio_wav: str) -> list[Scene]:
     """Fail early, with a clear message, on inputs the graph would silently mis-time."""
-    if len(clips) != len(plans):
-        raise CompositingError(f"{len(clips)} clips for {len(plans)} scene windows")
-    clips = sorted(clips, key=lambda c: c.index)
-    for clip, plan in zip(clips, plans, strict=True):
-        if abs(clip.duration - plan.duration) > 1.5 / FPS or (clip.width, clip.height) != tuple(size):
-            raise CompositingError(
-                f"clip {clip.index} is {clip.width}x{clip.height}/{clip.duration}s, expected {size}/{plan.duration}s"
-            )
+    if len(scenes) != len(plans):
+        raise CompositingError(f"{len(scenes)} clips for {len(plans)} scene windows")
+    scenes = sorted(scenes, key=lambda c: c.index)
+    for scene, plan in zip(scenes, plans, strict=True):
+        if abs(scene.duration - plan.duration) > 1.5 / FPS:
+            raise CompositingError(f"scene {scene.index} lasts {scene.duration}s, expected {plan.duration}s")
+        if isinstance(scene, Clip) and (scene.width, scene.height) != tuple(size):
+            raise CompositingError(f"clip {scene.index} is {scene.width}x{scene.height}, expected {size}")
+        if isinstance(scene, LiveScene):
+            missing = [p for p in (scene.stage.background, *[ly.path for ly in scene.stage.layers])
+                       if not os.path.isfile(p)]
+            if missing:
+                raise CompositingError(f"scene {scene.index} stills not found: {missing}")
     if not os.path.isfile(audio_wav):
         raise CompositingError(f"audio track not found: {audio_wav}")
-    return clips
+    return scenes
+
+
+def _scene_sources(scenes: list[Scene], plans: list[ScenePlan], size: tuple[int, int]) -> tuple[list[str], list[str]]:
+    """(ffmpeg input args, one chain per scene ending in ``[c{i}]``) for clips and live stages alike."""
+    restamp = f"settb=1/{FPS},setpts=N"
+    inputs: list[str] = []
+    chains: list[str] = []
+    for i, (scene, plan) in enumerate(zip(scenes, plans, strict=True)):
+        first = _count_inputs(inputs)
+        if isinstance(scene, LiveScene):
+            inputs += stage_inputs(scene.stage)
+            graph, out = stage_graph(scene.stage, size, plan.frames, first, f"g{i}")
+            chains.append(f"{graph};\n[{out}]null[c{i}]")
+        else:
+            inputs += ["-i", scene.path]
+            chains.append(f"[{first}:v]{restamp}[c{i}]")
+    return inputs, chains
+
+
+def _count_inputs(args: list[str]) -> int:
+    return sum(1 for a in args if a == "-i")
 
 
 def compose_ad(
-    clips: list[Clip],
+    clips: list[Scene],
     script: Script,
     voice: VoiceTrack,
     *,
@@ -218,10 +253,11 @@ def compose_ad(
     product_image: str | None,
     work_dir: str,
 ) -> ComposeResult:
-    """Join ``clips`` into the delivered MP4 (see module doc) and validate it; raises CompositingError."""
+    """Join the scenes (clips or live stages) into the delivered MP4 (see module doc) and validate it; raises
+    CompositingError."""
     style = resolve_style(script.style)
     plans = scene_plan(voice, style.transition_duration)
-    clips = _check_inputs(clips, plans, size, audio_wav)
+    scenes = _check_inputs(clips, plans, size, audio_wav)
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     td = overlap_frames(style.transition_duration)
@@ -229,11 +265,12 @@ def compose_ad(
 
     captions = build_captions(voice, style, script.palette, size, str(work))
     end = end_card_stage(script, style, product_image, size, work, td / FPS * 0.6)
-    inputs = [arg for clip in clips for arg in ("-i", clip.path)] + stage_inputs(end) + ["-i", audio_wav]
-    audio_input = len(clips) + 1 + len(end.layers)
-    graph = _graph(
-        [p.frames for p in plans], style, td, ass_filter(captions), end, size, audio_input, total_frames / FPS
-    )
+    scene_inputs, scene_chains = _scene_sources(scenes, plans, size)
+    end_input = _count_inputs(scene_inputs)
+    inputs = scene_inputs + stage_inputs(end) + ["-i", audio_wav]
+    audio_input = _count_inputs(inputs) - 1
+    graph = _graph(scene_chains, [p.frames for p in plans], style, td, ass_filter(captions), end, end_input, size,
+                   audio_input, total_frames / FPS)
     graph_path = work / "compose_graph.txt"
     graph_path.write_text(graph)
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)

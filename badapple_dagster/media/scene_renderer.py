@@ -26,6 +26,7 @@ from .layers import (
     render_type_hero,
 )
 from .layout import Box, SceneBoxes, layout_boxes
+from .live_scene import LiveScene
 from .models import FPS, LAYOUTS, Clip, Palette, Scene, Script, VoiceTrack
 from .motion import Layer, Stage, bg_oversize, camera, extra_motion, hero_motion, stage_graph, stage_inputs, text_motion
 from .paint import mix, save_png
@@ -197,6 +198,39 @@ class LocalSceneRenderer:
         # and a half cores.
         self.workers = workers or max(1, min(2, os.cpu_count() or 1))
 
+    def paint(
+        self,
+        script: Script,
+        voice: VoiceTrack,
+        *,
+        product_image: str | None,
+        size: tuple[int, int],
+        out_dir: str,
+        seed: int,
+        progress: ProgressFn = no_progress,
+    ) -> list[LiveScene]:
+        """The scenes as live stages (stills + motion) for the compositor to animate in its single pass: the
+        fast path the ad pipeline uses. ``render`` makes standalone clips of the same scenes."""
+        jobs = self._jobs(script, voice, product_image, size, out_dir, seed)
+        scenes = []
+        for done, job in enumerate(jobs, start=1):
+            scenes.append(LiveScene(job.scene.index, paint_scene(job), round(job.plan.duration, 4)))
+            progress(done / len(jobs), f"scene {done} of {len(jobs)}")
+        return scenes
+
+    def _jobs(self, script: Script, voice: VoiceTrack, product_image: str | None, size: tuple[int, int],
+              out_dir: str, seed: int) -> list[SceneJob]:
+        style = resolve_style(script.style)
+        plans = scene_plan(voice, style.transition_duration)
+        if len(plans) != len(script.scenes):
+            raise ValueError(f"{len(script.scenes)} scenes but {len(plans)} voice windows")
+        if product_image and not os.path.isfile(product_image):
+            raise FileNotFoundError(f"product image not found: {product_image}")
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        return [SceneJob(s, p, script, style, product_image, size, out, seed)
+                for s, p in zip(script.scenes, plans, strict=True)]
+
     def render(
         self,
         script: Script,
@@ -208,18 +242,7 @@ class LocalSceneRenderer:
         seed: int,
         progress: ProgressFn = no_progress,
     ) -> list[Clip]:
-        style = resolve_style(script.style)
-        plans = scene_plan(voice, style.transition_duration)
-        if len(plans) != len(script.scenes):
-            raise ValueError(f"{len(script.scenes)} scenes but {len(plans)} voice windows")
-        if product_image and not os.path.isfile(product_image):
-            raise FileNotFoundError(f"product image not found: {product_image}")
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        jobs = [
-            SceneJob(s, p, script, style, product_image, size, out, seed)
-            for s, p in zip(script.scenes, plans, strict=True)
-        ]
+        jobs = self._jobs(script, voice, product_image, size, out_dir, seed)
         n = len(jobs)
         clips: dict[int, Clip] = {}
         # Longest scene first: with 2 workers and 4 uneven scenes this keeps both busy until the end.
