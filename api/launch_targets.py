@@ -61,7 +61,7 @@ def _mv_target(job: JobRecord) -> LaunchTarget:
     if mv_job_id(project_id, variant) != job.id:
         raise UnlaunchableJob(f"music-video job {job.id!r} does not match its project {project_id!r} "
                               f"and variant {variant!r}")
-    tags = {**mv_run_tags(project_id, variant), JOB_ID_TAG: job.id}
+    tags = {**mv_run_tags(project_id, variant), JOB_ID_TAG: job.id, **provider_run_tags(job.options)}
     return LaunchTarget(
         MV_JOB_NAME,
         ((MUSIC_JOBS, project_id), (MV_FLAVORS, variant)),

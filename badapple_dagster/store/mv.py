@@ -76,6 +76,8 @@ class MvStore:
         sweep_id: str | None = None,
     ) -> MvProject:
         """``variants``: (flavor, overrides) pairs; each becomes a partition and a job."""
+        # The provider chains travel with each variant's job too, so the launcher can tag its run by provider.
+        providers = {k: v for k, v in (options or {}).items() if k.endswith("_provider") and v}
         with self.engine.begin() as conn:
             conn.execute(insert(mv_projects).values(
                 id=project_id, created_at=utcnow(), concept=concept, character_description=character_description,
@@ -87,7 +89,8 @@ class MvStore:
             job_id = mv_job_id(project_id, key)
             self.jobs.create_job(job_id, product_name=concept[:100], style=flavor, cta_text="", kind="mv",
                                  stage_names=MV_STAGES, options={"project_id": project_id, "variant": key,
-                                                                 "flavor": flavor, "overrides": overrides})
+                                                                 "flavor": flavor, "overrides": overrides,
+                                                                 **providers})
             with self.engine.begin() as conn:
                 conn.execute(insert(mv_variants).values(project_id=project_id, variant=key, flavor=flavor,
                                                         overrides=json.dumps(overrides), job_id=job_id))

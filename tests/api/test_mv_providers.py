@@ -129,6 +129,10 @@ def test_choice_is_stored_with_the_project_and_degraded_shows(quiet: httpx.Clien
 
     view = quiet.get(f"/api/mv/projects/{project_id}").json()
     assert view["degraded"] is False and view["cost_usd"] == 0.0 and view["variants"][0]["degraded"] is False
+    # The variant's run is tagged by provider, like an ad's.
+    from api.launch_targets import launch_target
+    job = quiet_store.get_job(view["variants"][0]["job_id"])
+    assert launch_target(job).tags["badapple/provider"] == "replicate"
     quiet_store.mark_degraded(view["variants"][0]["job_id"])  # what a fallback in a run does
     view = quiet.get(f"/api/mv/projects/{project_id}").json()
     assert view["degraded"] is True and view["variants"][0]["degraded"] is True
