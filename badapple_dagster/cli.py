@@ -194,15 +194,21 @@ def _progress_bar(pct: int, stage: str, message: str, width: int = 30) -> str:
     return f"\r[{'#' * filled}{'.' * (width - filled)}] {pct:3d}% {stage:<12} {message[:48]:<48}"
 
 
-def _generate(api: str, *, product_name: str, style: str, cta: str, image: str | None, output: str | None) -> int:
+def _generate(api: str, *, product_name: str, style: str, cta: str, image: str | None, output: str | None,
+              providers: dict[str, str] | None = None, dry_run: bool = False) -> int:
     import asyncio
 
     import httpx
 
-    data = {"product_name": product_name, "style": style, "cta_text": cta}
+    data = {"product_name": product_name, "style": style, "cta_text": cta, **(providers or {})}
+    if dry_run:
+        data["dry_run"] = "true"
     files = {"product_image": (Path(image).name, Path(image).read_bytes())} if image else None
     resp = httpx.post(f"{api}/api/generate", data=data, files=files, timeout=60)
     body = resp.json()
+    if dry_run and resp.status_code == 200:
+        print(_estimate_table(body))
+        return 0
     if resp.status_code != 202:
         print(f"error {resp.status_code}: {body.get('message')} ({body.get('details')})", file=sys.stderr)
         return 2
@@ -243,9 +249,36 @@ def _generate(api: str, *, product_name: str, style: str, cta: str, image: str |
     return 0
 
 
+def _estimate_table(body: dict[str, Any]) -> str:
+    rows = [f"{'stage':<14}{'provider':<40}{'cost $':>10}{'seconds':>10}"]
+    for name, st in body["stages"].items():
+        rows.append(f"{name:<14}{st['provider']:<40}{st['cost_usd']:>10.4f}{st['seconds']:>10.1f}")
+    rows.append(f"{'total':<54}{body['total_cost_usd']:>10.4f}{body['total_seconds']:>10.1f}")
+    if body.get("unavailable_providers"):
+        rows.append("no API key on the server for: " + ", ".join(body["unavailable_providers"]))
+    return "\n".join(rows)
+
+
+def _chains(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, str]:
+    """Provider chain flags -> form fields; checked here so a typo fails before anything is sent or stored."""
+    from .providers.registry import parse_chain
+
+    out = {}
+    for name in names:
+        value = getattr(args, name, None)
+        if value:
+            try:
+                parse_chain(value, name.removesuffix("_provider"))
+            except ValueError as exc:
+                raise SystemExit(f"--{name.replace('_', '-')}: {exc}") from exc
+            out[name] = value
+    return out
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
+    providers = _chains(args, ("script_provider", "voice_provider", "video_provider"))
     return _generate(args.api, product_name=args.product_name, style=args.style, cta=args.cta, image=args.image,
-                     output=args.output)
+                     output=args.output, providers=providers, dry_run=args.dry_run)
 
 
 def _parse_sets(sets: list[str] | None) -> dict[str, list[str]]:
@@ -277,6 +310,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         flavors=args.flavors.split(","), grid=_parse_sets(args.set),
         audio_bytes=Path(args.audio).read_bytes() if args.audio else None,
         reference_image_bytes=Path(args.image).read_bytes() if args.image else None, sweep=True,
+        options=_chains(args, ("scene_provider", "image_provider", "clip_provider")) or None,
     )
     for v in project.variants:  # rendered right here: an API on the same store must not launch them too
         store.jobs.record_launch(v.job.id, run_id="cli")
@@ -334,6 +368,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--cta", required=True)
     gen.add_argument("--image")
     gen.add_argument("--output", help="also download the video to this file")
+    gen.add_argument("--script-provider", help="e.g. openai:gpt-4o-mini,local (docs/PROVIDERS.md)")
+    gen.add_argument("--voice-provider", help="e.g. elevenlabs,local")
+    gen.add_argument("--video-provider", help="e.g. replicate:minimax/video-01,local")
+    gen.add_argument("--dry-run", action="store_true", help="print the cost/time estimate; render nothing")
     gen.add_argument("--api", default=os.environ.get("BADAPPLE_API_URL", "http://127.0.0.1:8000"))
     gen.set_defaults(func=cmd_generate)
 
@@ -344,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--set", action="append", help="parameter grid, e.g. number_of_scenes=3,5 (repeatable)")
     sweep.add_argument("--audio", help="song (mp3, wav or m4a); default: a generated one")
     sweep.add_argument("--image", help="character reference image; default: a rendered character card")
+    sweep.add_argument("--scene-provider", help="scene prompt chain, e.g. openai:gpt-4o-mini,local (docs/PROVIDERS.md)")
+    sweep.add_argument("--image-provider", help="character reference chain, e.g. replicate,local (flavor's model)")
+    sweep.add_argument("--clip-provider", help="clip chain, e.g. replicate,local (each flavor's video_model)")
     sweep.set_defaults(func=cmd_sweep)
     return parser
 
