@@ -6,6 +6,8 @@ definitions need; media code is imported inside the assets.
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from .assets.ad import AD_ASSETS
@@ -36,7 +38,7 @@ def build_definitions() -> dg.Definitions:
         resources={
             "jobs": JobStoreResource(),
             "artifacts": default_artifact_resource(),
-            "progress": ProgressResource(),
+            "progress": ProgressResource(in_asset=os.environ.get("BADAPPLE_ASSET_PROGRESS", "on") != "off"),
         },
         executor=dg.in_process_executor,
     )

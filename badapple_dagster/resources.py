@@ -14,7 +14,7 @@ import dagster as dg
 from .artifacts import ArtifactStore, LocalArtifactStore, S3ArtifactStore
 from .progress import ProgressReporter, redis_client_from_url
 from .settings import get_settings
-from .store.jobs import JobStore
+from .store.jobs import JobRecord, JobStore, StageEvent
 
 
 @functools.lru_cache(maxsize=8)
@@ -71,12 +71,31 @@ class S3ArtifactStoreResource(ArtifactStoreResource):
 
 
 class ProgressResource(dg.ConfigurableResource):
-    """Publishes progress from inside assets: job store first, then Redis (when REDIS_URL is set)."""
+    """Publishes progress from inside assets: job store first, then Redis (when REDIS_URL is set).
+
+    ``in_asset=False`` (``BADAPPLE_ASSET_PROGRESS=off``) leaves reporting to the run-event sensor alone: jobs
+    still end completed or failed with their reasons, only seconds later. It exists to measure and exercise
+    that path (bench/api.py) and as an escape hatch if the workers cannot reach Redis or the job store."""
 
     redis_url: str = ""
+    in_asset: bool = True
 
     def reporter(self, store: JobStore) -> ProgressReporter:
+        """For the assets: silent when in-asset reporting is off."""
+        if not self.in_asset:
+            return SilentReporter(store)
+        return self.publisher(store)
+
+    def publisher(self, store: JobStore) -> ProgressReporter:
+        """For the run-event sensor: always reports."""
         return ProgressReporter(store, _redis(self.redis_url or get_settings().redis_url or ""))
+
+
+class SilentReporter(ProgressReporter):
+    """Reports nothing: the sensor is the only path."""
+
+    def emit(self, ev: StageEvent, *, previous_status: str | None = None) -> JobRecord | None:
+        return None
 
 
 @functools.lru_cache(maxsize=4)

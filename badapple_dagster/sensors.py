@@ -194,7 +194,7 @@ def job_progress_sensor(
     context: dg.SensorEvaluationContext, jobs: JobStoreResource, progress: ProgressResource
 ) -> dg.SkipReason:
     store = jobs.get()
-    reporter = progress.reporter(store)
+    reporter = progress.publisher(store)
     cursor = json.loads(context.cursor) if context.cursor else {}
     applied = process_runs(context.instance, store, reporter, cursor)
     context.update_cursor(json.dumps(cursor))

@@ -1,5 +1,6 @@
 """API benchmark: POST latency and throughput at 1, 10 and 50 concurrent clients; submit -> first progress
-event; event -> WebSocket delivery for the in-asset path; 500 WebSocket clients on one job.
+event; event -> WebSocket delivery for the in-asset path and for the run-event sensor path; 500 WebSocket
+clients on one job.
 
     python bench/api.py
 
@@ -45,7 +46,8 @@ def post_phase() -> list[tuple[int, dict]]:
     return rows
 
 
-async def follow(ws_url: str, t_submit: float) -> tuple[float | None, list[float]]:
+async def follow(ws_url: str, t_submit: float, source: str = "asset") -> tuple[float | None, list[float]]:
+    """(submit -> first update, delays from the event's own time to this client for updates from ``source``)."""
     from websockets.asyncio.client import connect
 
     first, delays = None, []
@@ -55,7 +57,7 @@ async def follow(ws_url: str, t_submit: float) -> tuple[float | None, list[float
             msg = json.loads(raw)
             if msg.get("type") in ("progress", "status"):
                 first = first or now - t_submit
-                if msg.get("source") == "asset":
+                if msg.get("source") == source:
                     sent = datetime.fromisoformat(msg["timestamp"]).replace(tzinfo=UTC).timestamp()
                     delays.append(now - sent)
                 if msg.get("status") in ("completed", "failed"):
@@ -106,6 +108,23 @@ def ws_phase() -> dict:
             "fanout_clients_all_events": all_ok, "fanout_min_events": worst}
 
 
+def sensor_phase() -> dict:
+    """The sensor path alone: a stack whose assets report nothing (BADAPPLE_ASSET_PROGRESS=off), so every update
+    a client sees came from the event log through the sensor. The delay is from the Dagster event's own
+    timestamp to the WebSocket client."""
+    base = Path(tempfile.mkdtemp(prefix="badapple-bench-sensor-"))
+    cfg = StackConfig(data_dir=base, api_port=free_port(), dagster_port=free_port(), redis_port=free_port(),
+                      extra_env={"BADAPPLE_ASSET_PROGRESS": "off"})
+    with Stack(cfg):
+        t0 = time.time()
+        job_id = httpx.post(f"{cfg.api_url}/api/generate", data={"product_name": "Bench Bottle", "style": "modern",
+                                                                  "cta_text": "Buy Now!"}).json()["job_id"]
+        _first, delays = asyncio.run(follow(f"{cfg.api_url.replace('http', 'ws', 1)}/ws/jobs/{job_id}", t0,
+                                            source="sensor"))
+        status = httpx.get(f"{cfg.api_url}/api/jobs/{job_id}").json()["status"]
+    return {"sensor_delivery_s": delays, "status": status}
+
+
 def main() -> int:
     rows = post_phase()
     print(f"{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}")
@@ -120,6 +139,13 @@ def main() -> int:
               f"({len(d)} events)")
     print(f"500 WebSocket clients on one job, 20 events: {ws['fanout_clients_all_events']}/500 received all "
           f"(fewest received: {ws['fanout_min_events']})")
+    sensor = sensor_phase()
+    s = sensor["sensor_delivery_s"]
+    if s:
+        print(f"sensor path alone (in-asset reports off): event -> WebSocket client p50 {statistics.median(s):.2f} s, "
+              f"p95 {pct(s, 0.95):.2f} s, max {max(s):.2f} s ({len(s)} events); job {sensor['status']}")
+    else:
+        print(f"sensor path alone: no updates received; job {sensor['status']}")
     return 0
 
 

@@ -67,3 +67,26 @@ def test_sensor_reports_a_failed_stage_with_its_reason(env):
     assert seen.stage("voice_gen").status == "failed"
     assert "xx-no-such-voice" in seen.stage("voice_gen").error_message
     assert seen.error_message.startswith("voice_gen failed:")
+
+
+@pytest.mark.slow
+def test_with_in_asset_reporting_off_the_sensor_alone_completes_the_job(env):
+    from badapple_dagster.artifacts import artifact_store_from_settings
+    from badapple_dagster.assets.ad import AD_ASSETS
+    from badapple_dagster.media.ffmpeg import probe
+    from badapple_dagster.resources import ProgressResource
+
+    instance, _tmp = env
+    store, job = make_job()
+    instance.add_dynamic_partitions(AD_JOBS, [job.id])
+    progress = ProgressResource(in_asset=False)
+    resources = {**build_definitions().resources, "progress": progress}
+    assert dg.materialize(AD_ASSETS, partition_key=job.id, instance=instance, resources=resources).success
+    assert store.get_job(job.id).status == "pending", "the assets reported nothing"
+
+    # The sensor reports through the same resource's publisher, which is never silenced.
+    assert process_runs(instance, store, progress.publisher(store), {}) == 8  # 4 starts, 4 materializations
+    done = store.get_job(job.id)
+    assert done.status == "completed" and all(s.status == "completed" for s in done.stages)
+    info = probe(artifact_store_from_settings().local_path(done.video_key))
+    assert info.video_codec == "h264" and info.duration > 10
