@@ -7,6 +7,7 @@ fast and every run worker pays only for what its step uses.
 """
 
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import dagster as dg
@@ -255,17 +256,24 @@ def compositing(
         size = (video_m["width"], video_m["height"])
         total = voice.duration + END_CARD_SECONDS
         image = run.local(script_m["image_key"]) if script_m.get("image_key") else None
-        run.progress(0.05, "Scoring the music bed...")
-        music = os.path.join(run.work_dir, "music.wav")
-        render_music_bed(resolve_style(script.style), total, opts["seed"], music)
         music_on = bool(config.music and opts.get("music", True))
-        run.progress(0.15, "Mixing voice and music...")
-        mix = mix_ad_audio(voice_wav, music, os.path.join(run.work_dir, "mix.wav"), total_duration=total,
-                           music_gain_db=-12.0 if music_on else -90.0)
-        run.progress(0.25, "Rendering the final cut...")
+
+        def soundtrack() -> Any:
+            music = os.path.join(run.work_dir, "music.wav")
+            render_music_bed(resolve_style(script.style), total, opts["seed"], music)
+            return mix_ad_audio(voice_wav, music, os.path.join(run.work_dir, "mix.wav"), total_duration=total,
+                                music_gain_db=-12.0 if music_on else -90.0)
+
+        run.progress(0.05, "Rendering the final cut (scoring and mixing the soundtrack alongside)...")
         out = os.path.join(run.work_dir, "ad.mp4")
-        result = compose_ad(clips, script, voice, audio_wav=mix.path, size=size, out_path=out,
-                            product_image=image, work_dir=run.work_dir)
+        # The mix runs beside the picture encode, which never quite fills both cores; compose_ad waits for it
+        # only when it muxes the soundtrack in.
+        with ThreadPoolExecutor(1) as pool:
+            mixing = pool.submit(soundtrack)
+            mix_path: Future[str] = pool.submit(lambda: mixing.result().path)
+            result = compose_ad(clips, script, voice, audio_wav=mix_path, size=size, out_path=out,
+                                product_image=image, work_dir=run.work_dir)
+            mix = mixing.result()
         run.progress(0.95, "Storing the video...")
         video = run.put("ad.mp4", result.path, "video/mp4")
         poster = extract_frame(result.path, min(2.0, result.duration / 3), os.path.join(run.work_dir, "p.jpg"),

@@ -1,15 +1,17 @@
-"""Final assembly: scenes + transitions + burned captions + CTA end card + soundtrack, in ONE ffmpeg run.
+"""Final assembly: scenes + transitions + burned captions + CTA end card, in ONE ffmpeg run; then the soundtrack.
 
 The graph: scenes are chained with the style's ``xfade`` at the scene cuts. A scene is either a clip (remote
 renderers) or a live stage (the local renderer's painted stills + motion, animated right here, see
 live_scene.py). The word-synced ASS captions are burned over that scene part only; the end card (painted
-stills animated like a scene) joins with one more transition; the already-mixed WAV is the soundtrack. One
-filter → encode pass means the frames are encoded exactly once, at delivery quality.
+stills animated like a scene) joins with one more transition. One filter -> encode pass means the frames are
+encoded exactly once, at delivery quality. The already-mixed WAV (which may still be mixing while the picture
+encodes) is then muxed in, the picture stream copied.
 """
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -154,8 +156,6 @@ def _graph(
     end: Stage,
     end_input: int,
     size: tuple[int, int],
-    audio_input: int,
-    total: float,
 ) -> str:
     """``scene_chains[i]`` produces the label ``c{i}``: a decoded clip or a live-animated stage."""
     n = len(clip_frames)
@@ -193,15 +193,13 @@ def _graph(
     parts.append(xfade(tails[-1], end_head, "xend"))
     parts.append(f"[scenes][xend][{end_body}]concat=n=3:v=1:a=0,{restamp}[vout]")
     # The mix is expected to span voice + end card already; pad/trim makes the length exact regardless.
-    parts.append(f"[{audio_input}:a]aresample=48000,apad,atrim=0:{total:.4f},asetpts=N/SR/TB[aout]")
     return ";\n".join(parts)
 
 
 Scene = Clip | LiveScene  # a decoded clip (remote renderers) or a live stage animated in the final graph
 
 
-def _check_inputs(scenes: list[Scene], plans: list[ScenePlan], size: tuple[int, int],
-                  audio_wav: str) -> list[Scene]:
+def _check_inputs(scenes: list[Scene], plans: list[ScenePlan], size: tuple[int, int]) -> list[Scene]:
     """Fail early, with a clear message, on inputs the graph would silently mis-time."""
     if len(scenes) != len(plans):
         raise CompositingError(f"{len(scenes)} clips for {len(plans)} scene windows")
@@ -216,8 +214,6 @@ def _check_inputs(scenes: list[Scene], plans: list[ScenePlan], size: tuple[int, 
                        if not os.path.isfile(p)]
             if missing:
                 raise CompositingError(f"scene {scene.index} stills not found: {missing}")
-    if not os.path.isfile(audio_wav):
-        raise CompositingError(f"audio track not found: {audio_wav}")
     return scenes
 
 
@@ -247,17 +243,22 @@ def compose_ad(
     script: Script,
     voice: VoiceTrack,
     *,
-    audio_wav: str,
+    audio_wav: str | Future[str],
     size: tuple[int, int],
     out_path: str,
     product_image: str | None,
     work_dir: str,
 ) -> ComposeResult:
     """Join the scenes (clips or live stages) into the delivered MP4 (see module doc) and validate it; raises
-    CompositingError."""
+    CompositingError.
+
+    ``audio_wav`` may be a Future: the soundtrack is only needed once the picture is encoded, so the caller
+    can mix it on the cores the video encode leaves idle (it never quite fills two)."""
     style = resolve_style(script.style)
     plans = scene_plan(voice, style.transition_duration)
-    scenes = _check_inputs(clips, plans, size, audio_wav)
+    scenes = _check_inputs(clips, plans, size)
+    if isinstance(audio_wav, str) and not os.path.isfile(audio_wav):
+        raise CompositingError(f"audio track not found: {audio_wav}")
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     td = overlap_frames(style.transition_duration)
@@ -267,30 +268,30 @@ def compose_ad(
     end = end_card_stage(script, style, product_image, size, work, td / FPS * 0.6)
     scene_inputs, scene_chains = _scene_sources(scenes, plans, size)
     end_input = _count_inputs(scene_inputs)
-    inputs = scene_inputs + stage_inputs(end) + ["-i", audio_wav]
-    audio_input = _count_inputs(inputs) - 1
-    graph = _graph(scene_chains, [p.frames for p in plans], style, td, ass_filter(captions), end, end_input, size,
-                   audio_input, total_frames / FPS)
+    inputs = scene_inputs + stage_inputs(end)
+    graph = _graph(scene_chains, [p.frames for p in plans], style, td, ass_filter(captions), end, end_input, size)
     graph_path = work / "compose_graph.txt"
     graph_path.write_text(graph)
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
-    maps = ["-map", "[vout]", "-map", "[aout]", "-frames:v", str(total_frames)]
+    picture = str(work / "picture.mp4")
     try:
-        run_ffmpeg(
-            [
-                *inputs,
-                "-filter_complex_script",
-                str(graph_path),
-                *maps,
-                *DELIVERY_VIDEO,
-                *DELIVERY_AUDIO,
-                "-movflags",
-                "+faststart",
-                out_path,
-            ]
-        )
+        run_ffmpeg([*inputs, "-filter_complex_script", str(graph_path), "-map", "[vout]",
+                    "-frames:v", str(total_frames), *DELIVERY_VIDEO, "-an", picture])
     except FFmpegError as exc:
         raise CompositingError(f"compositing failed: {exc}") from exc
+    audio = audio_wav.result() if isinstance(audio_wav, Future) else audio_wav
+    if not os.path.isfile(audio):
+        raise CompositingError(f"audio track not found: {audio}")
+    total = total_frames / FPS
+    try:
+        # The picture is copied, not re-encoded; the mix is padded/trimmed to the picture's exact length.
+        run_ffmpeg(["-i", picture, "-i", audio, "-map", "0:v", "-map", "1:a", "-c:v", "copy",
+                    "-af", f"aresample=48000,apad,atrim=0:{total:.4f},asetpts=N/SR/TB", *DELIVERY_AUDIO,
+                    "-t", f"{total:.4f}", "-movflags", "+faststart", out_path])
+    except FFmpegError as exc:
+        raise CompositingError(f"muxing the soundtrack failed: {exc}") from exc
+    finally:
+        Path(picture).unlink(missing_ok=True)
     return validate_output(out_path, size, voice.duration + END_CARD_SECONDS)
 
 
