@@ -117,13 +117,13 @@ def scene_key(project_id: str, sequence: int) -> str:
 
 
 def _store_next(artifacts: ArtifactStore, lock: threading.Lock, project_id: str, clip_path: str) -> tuple[str, int]:
-    # Number and store under one lock: "next free" is only meaningful if nobody else stores in between. The
-    # clip is rendered before this, so a failed render never uses up a number.
+    # The first free number wins through a create-if-absent write, so API replicas sharing the artifact store
+    # never hand out the same number; the process lock only spares this replica's threads the collisions.
+    # The clip is rendered before this, so a failed render never uses up a number.
     with lock:
         for sequence in range(1, MAX_SCENE_NUMBER + 1):
             key = scene_key(project_id, sequence)
-            if not artifacts.exists(key):
-                artifacts.put_file(key, clip_path, "video/mp4")
+            if not artifacts.exists(key) and artifacts.put_file_if_absent(key, clip_path, "video/mp4"):
                 return key, sequence
     raise ApiError(409, "TooManyScenes", f"Project '{project_id}' already has {MAX_SCENE_NUMBER} scene clips")
 

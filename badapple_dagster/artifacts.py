@@ -44,6 +44,7 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 class ArtifactStore(Protocol):
     def put_file(self, key: str, local_path: str, content_type: str | None = None) -> str: ...
+    def put_file_if_absent(self, key: str, local_path: str, content_type: str | None = None) -> bool: ...
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> str: ...
     def get_bytes(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
@@ -107,6 +108,22 @@ class LocalArtifactStore(_JsonMixin):
         self._atomic_write(self._path(key), lambda f: f.write(data))
         return self.uri(key)
 
+    def put_file_if_absent(self, key: str, local_path: str, content_type: str | None = None) -> bool:
+        """Store only if nothing is there yet; False if something is. Atomic across processes sharing the
+        folder: the complete file is hard-linked into place, and link() refuses an existing name."""
+        dest = self._path(key)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f, open(local_path, "rb") as src:
+                shutil.copyfileobj(src, f, 1 << 20)
+            os.link(tmp, dest)
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
     def get_bytes(self, key: str) -> bytes:
         p = self._path(key)
         if not p.is_file():
@@ -165,6 +182,21 @@ class S3ArtifactStore(_JsonMixin):
         ctype = content_type or mimetypes.guess_type(local_path)[0] or "application/octet-stream"
         self.client.upload_file(local_path, self.bucket, self._k(key), ExtraArgs={"ContentType": ctype})
         return self.uri(key)
+
+    def put_file_if_absent(self, key: str, local_path: str, content_type: str | None = None) -> bool:
+        """Store only if the key is free (S3 conditional write, ``If-None-Match: *``); False if taken."""
+        from botocore.exceptions import ClientError
+
+        ctype = content_type or mimetypes.guess_type(local_path)[0] or "application/octet-stream"
+        try:
+            with open(local_path, "rb") as body:
+                self.client.put_object(Bucket=self.bucket, Key=self._k(key), Body=body, ContentType=ctype,
+                                       IfNoneMatch="*")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            raise
+        return True
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> str:
         self.client.put_object(

@@ -85,3 +85,60 @@ def test_s3_store_through_dagster_aws_resource(moto_endpoint, tmp_path, monkeypa
 
     assert httpx.get(url).content == b"\x00" * 4096
     assert store.delete_prefix("ads/j") == 2
+
+
+def _race_for_names(store, tmp_path, writers: int = 4, each: int = 5) -> list[int]:
+    """``writers`` threads (stand-ins for API replicas: no shared lock) each claim ``each`` numbered keys the
+    way /api/mv/video numbers scene clips: first free number, create-if-absent."""
+    import threading
+
+    claimed: list[int] = []
+    guard = threading.Lock()
+
+    def writer(w: int) -> None:
+        src = tmp_path / f"w{w}.bin"
+        src.write_bytes(bytes([w]) * 2048)
+        for _ in range(each):
+            for n in range(1, writers * each + 2):
+                key = f"mv/projects/p/scenes/scene_{n:03d}.mp4"
+                if not store.exists(key) and store.put_file_if_absent(key, str(src), "video/mp4"):
+                    with guard:
+                        claimed.append(n)
+                    break
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return claimed
+
+
+def test_put_if_absent_never_overwrites_locally(tmp_path):
+    store = LocalArtifactStore(tmp_path / "art")
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(b"first")
+    b.write_bytes(b"second")
+    assert store.put_file_if_absent("x/k.bin", str(a)) is True
+    assert store.put_file_if_absent("x/k.bin", str(b)) is False
+    assert store.get_bytes("x/k.bin") == b"first"
+    assert not [p for p in (tmp_path / "art" / "x").iterdir() if p.name.startswith(".tmp-")]
+    claimed = _race_for_names(store, tmp_path)
+    assert sorted(claimed) == list(range(1, 21)), "every writer got its own numbers, none lost or shared"
+
+
+def test_put_if_absent_is_a_conditional_write_on_s3(moto_endpoint, tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    from badapple_dagster.resources import S3ArtifactStoreResource
+
+    store = S3ArtifactStoreResource(bucket="badapple-cond", endpoint_url=moto_endpoint, region_name="us-east-1").get()
+    store.client.create_bucket(Bucket="badapple-cond")
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(b"first")
+    b.write_bytes(b"second")
+    assert store.put_file_if_absent("x/k.bin", str(a)) is True
+    assert store.put_file_if_absent("x/k.bin", str(b)) is False
+    assert store.get_bytes("x/k.bin") == b"first"
+    claimed = _race_for_names(store, tmp_path)
+    assert sorted(claimed) == list(range(1, 21))
