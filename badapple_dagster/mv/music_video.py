@@ -120,8 +120,11 @@ def assemble_music_video(
         audio_wav = str(Path(tmp) / "song.wav")
         grid, looped = _fit_song(song, beats, audio_wav, total_hint=total * 1.05 + 2)
         if target_duration is None:
-            # End on a beat too (not past the footage), so the last scene also finishes with the music.
-            end_beat = _nearest_allowed(grid, total, total - durations[-1] * 0.5, total * 1.0)
+            # End on a beat too, so the last scene also finishes with the music: the nearest beat that trims at
+            # most half the last clip or slows it by at most MAX_STRETCH. (Only trimming cut a 2 s single clip
+            # to 1.43 s when the beat after its end was the nearer one.)
+            last = durations[-1]
+            end_beat = _nearest_allowed(grid, total, total - last * 0.5, total + last * (MAX_STRETCH - 1))
             total = end_beat if end_beat is not None else total
         total = round(total * FPS) / FPS
         segments, cut_beats = _plan_cuts(clips, durations, grid, total, xf)

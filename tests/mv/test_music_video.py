@@ -75,3 +75,19 @@ def test_mixed_sizes_are_normalised_and_target_duration_is_honoured(
     assert result.segments[1].clip == vertical.path
     with pytest.raises(ValueError, match="more footage"):
         assemble_music_video(concert_clips[:1], long_song, str(tmp_path / "x.mp4"), beats=grid, target_duration=9)
+
+
+def test_a_short_single_clip_ends_on_the_nearest_beat_even_if_it_is_later(concert_clips: list[str],
+                                                                            long_song: str, tmp_path: Path) -> None:
+    from badapple_dagster.mv.beats import BeatGrid
+
+    clip = concert_clips[0]
+    length = probe(clip).duration
+    # Beats just before half-way and just after the end: the later one is nearer, and slowing the clip a few
+    # percent to reach it beats throwing away a third of it.
+    grid = BeatGrid(bpm=60 / (length * 0.55), beats=[length * 0.55 * k for k in range(12)])
+    later = min((b for b in grid.beats if b > length), default=None)
+    assert later is not None and later - length < length - max(b for b in grid.beats if b <= length)
+    result = assemble_music_video([clip], long_song, str(tmp_path / "one.mp4"), beats=grid, flavor="concert")
+    assert result.duration == pytest.approx(round(later * 30) / 30, abs=0.05)
+    assert result.duration > length
