@@ -114,14 +114,18 @@ def _race_for_names(store, tmp_path, writers: int = 4, each: int = 5) -> list[in
     return claimed
 
 
-def test_put_if_absent_never_overwrites_locally(tmp_path):
-    store = LocalArtifactStore(tmp_path / "art")
+def _first_write_wins(store, tmp_path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     a.write_bytes(b"first")
     b.write_bytes(b"second")
     assert store.put_file_if_absent("x/k.bin", str(a)) is True
     assert store.put_file_if_absent("x/k.bin", str(b)) is False
     assert store.get_bytes("x/k.bin") == b"first"
+
+
+def test_put_if_absent_never_overwrites_locally(tmp_path):
+    store = LocalArtifactStore(tmp_path / "art")
+    _first_write_wins(store, tmp_path)
     assert not [p for p in (tmp_path / "art" / "x").iterdir() if p.name.startswith(".tmp-")]
     claimed = _race_for_names(store, tmp_path)
     assert sorted(claimed) == list(range(1, 21)), "every writer got its own numbers, none lost or shared"
@@ -134,11 +138,6 @@ def test_put_if_absent_is_a_conditional_write_on_s3(moto_endpoint, tmp_path, mon
 
     store = S3ArtifactStoreResource(bucket="badapple-cond", endpoint_url=moto_endpoint, region_name="us-east-1").get()
     store.client.create_bucket(Bucket="badapple-cond")
-    a, b = tmp_path / "a", tmp_path / "b"
-    a.write_bytes(b"first")
-    b.write_bytes(b"second")
-    assert store.put_file_if_absent("x/k.bin", str(a)) is True
-    assert store.put_file_if_absent("x/k.bin", str(b)) is False
-    assert store.get_bytes("x/k.bin") == b"first"
+    _first_write_wins(store, tmp_path)
     claimed = _race_for_names(store, tmp_path)
     assert sorted(claimed) == list(range(1, 21))

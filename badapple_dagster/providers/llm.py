@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..media.models import SCENE_ROLES, Brief, Palette, Scene, Script
@@ -82,28 +83,31 @@ def script_from_json(data: Any, brief: Brief, *, seed: int, palette: Palette, wo
                   tagline=" ".join(str(data.get("tagline") or "").split())[:80], provider=provider, model=model)
 
 
-class ChatScriptWriter:
-    """``ScriptWriter`` over ``POST {base_url}/chat/completions``."""
+class ChatJson:
+    """One chat completion that must answer with a JSON object, metered through the ledger. The ad script writer
+    and the MV scene writer differ only in their prompts and in how they read the answer (``parse``)."""
+
+    default_temperature = 0.7
+    default_timeout = 60.0
 
     def __init__(self, *, provider: str, model: str, base_url: str, api_key: str | None,
-                 temperature: float = 0.7, timeout: float = 60.0, retry: RetrySettings | None = None,
-                 meter: CallMeter | None = None) -> None:
+                 temperature: float | None = None, timeout: float | None = None,
+                 retry: RetrySettings | None = None, meter: CallMeter | None = None) -> None:
         self.name = provider
         self.model = model
-        self.temperature = temperature
+        self.temperature = self.default_temperature if temperature is None else temperature
         self.meter = meter
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.client = JsonHttpClient(provider, base_url, headers=headers, secret=api_key, timeout=timeout,
-                                     retry=retry)
+        self.client = JsonHttpClient(provider, base_url, headers=headers, secret=api_key,
+                                     timeout=self.default_timeout if timeout is None else timeout, retry=retry)
 
-    def write(self, brief: Brief, *, seed: int, palette: Palette) -> Script:
-        from ..media.styles import resolve_style
-
-        style = resolve_style(brief.style)
+    def ask(self, system: str, user: str, *, seed: int, stage: str,
+            parse: Callable[[Any, str | None], dict[str, Any]]) -> dict[str, Any]:
+        """The stored output of the call: ``parse(answer, request id)`` turns the model's JSON into it and raises
+        PROVIDER_ERROR on anything unusable; the tokens billed for such an answer stay on the error's cost."""
         body = {
             "model": self.model,
-            "messages": [{"role": "system", "content": SYSTEM_PROMPT},
-                         {"role": "user", "content": user_prompt(brief, style.key)}],
+            "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
             "response_format": {"type": "json_object"},
             "temperature": self.temperature,
             "seed": seed,
@@ -125,13 +129,28 @@ class ChatScriptWriter:
                     parsed = extract_json(str(content))
                 except (json.JSONDecodeError, TypeError) as exc:
                     raise _malformed(self.name, f"not JSON ({exc})", rid) from exc
-                script = script_from_json(parsed, brief, seed=seed, palette=palette, words_per_minute=style.rate,
-                                          provider=self.name, model=self.model, request_id=rid)
+                output = parse(parsed, rid)
             except ProviderError as exc:
                 exc.cost_usd = cost  # the tokens were billed even though the answer is unusable
                 raise
-            return CallResult({"script": script.to_dict(), "request_id": rid}, cost, rid)
+            return CallResult({**output, "request_id": rid}, cost, rid)
 
-        meter = self.meter or CallMeter(None, "", "script_gen")
-        result = meter.call(provider=self.name, model=self.model, scene=None, payload=body, fn=call)
-        return Script.from_dict(result.output["script"])
+        meter = self.meter or CallMeter(None, "", stage)
+        return meter.call(provider=self.name, model=self.model, scene=None, payload=body, fn=call).output
+
+
+class ChatScriptWriter(ChatJson):
+    """``ScriptWriter`` over ``POST {base_url}/chat/completions``."""
+
+    def write(self, brief: Brief, *, seed: int, palette: Palette) -> Script:
+        from ..media.styles import resolve_style
+
+        style = resolve_style(brief.style)
+
+        def parse(answer: Any, rid: str | None) -> dict[str, Any]:
+            script = script_from_json(answer, brief, seed=seed, palette=palette, words_per_minute=style.rate,
+                                      provider=self.name, model=self.model, request_id=rid)
+            return {"script": script.to_dict()}
+
+        out = self.ask(SYSTEM_PROMPT, user_prompt(brief, style.key), seed=seed, stage="script_gen", parse=parse)
+        return Script.from_dict(out["script"])

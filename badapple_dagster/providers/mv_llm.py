@@ -10,16 +10,12 @@ records the billed tokens, and is not retried here: a second sampling would be p
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..mv.flavors import ResolvedFlavor
 from ..mv.scene_writer import MAX_SCENES, MVScene
 from .errors import PROVIDER_ERROR, ProviderError
-from .http import JsonHttpClient, RetrySettings
-from .ledger import CallMeter, CallResult
-from .llm import extract_json
-from .pricing import Usage, cost_usd
+from .llm import ChatJson
 
 # The original system's limits on a scene prompt and its negative prompt.
 MAX_DESCRIPTION_CHARS = 5000
@@ -66,19 +62,11 @@ def scenes_from_json(data: Any, n: int, flavor: ResolvedFlavor, *, seed: int, pr
     return scenes
 
 
-class ChatSceneWriter:
+class ChatSceneWriter(ChatJson):
     """``SceneWriter`` over ``POST {base_url}/chat/completions``."""
 
-    def __init__(self, *, provider: str, model: str, base_url: str, api_key: str | None,
-                 temperature: float = 0.8, timeout: float = 90.0, retry: RetrySettings | None = None,
-                 meter: CallMeter | None = None) -> None:
-        self.name = provider
-        self.model = model
-        self.temperature = temperature
-        self.meter = meter
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.client = JsonHttpClient(provider, base_url, headers=headers, secret=api_key, timeout=timeout,
-                                     retry=retry)
+    default_temperature = 0.8
+    default_timeout = 90.0
 
     def write(self, concept: str, character_description: str, flavor: ResolvedFlavor, *,
               num_scenes: int | None, seed: int) -> list[MVScene]:
@@ -87,39 +75,13 @@ class ChatSceneWriter:
             raise ValueError(f"num_scenes must be a whole number from 1 to {MAX_SCENES}, got {num_scenes!r}")
         if not concept.strip():
             raise ValueError("concept must not be empty")
-        body = {
-            "model": self.model,
-            "messages": [{"role": "system", "content": SYSTEM_PROMPT},
-                         {"role": "user", "content": flavor.scene_request(concept, character_description, n)}],
-            "response_format": {"type": "json_object"},
-            "temperature": self.temperature,
-            "seed": seed,
-        }
 
-        def call() -> CallResult:
-            res = self.client.post_json("chat/completions", body)
-            try:
-                data = res.json()
-                content = data["choices"][0]["message"]["content"]
-                usage = data.get("usage") or {}
-            except (ValueError, KeyError, IndexError, TypeError) as exc:
-                raise _malformed(self.name, f"unexpected response shape ({exc})", res.request_id) from exc
-            rid = res.request_id or data.get("id")
-            cost = cost_usd(self.name, self.model, Usage(input_tokens=int(usage.get("prompt_tokens", 0)),
-                                                         output_tokens=int(usage.get("completion_tokens", 0))))
-            try:
-                try:
-                    parsed = extract_json(str(content))
-                except (json.JSONDecodeError, TypeError) as exc:
-                    raise _malformed(self.name, f"not JSON ({exc})", rid) from exc
-                scenes = scenes_from_json(parsed, n, flavor, seed=seed, provider=self.name, request_id=rid)
-            except ProviderError as exc:
-                exc.cost_usd = cost  # the tokens were billed even though the answer is unusable
-                raise
-            return CallResult({"scenes": [s.to_dict() for s in scenes], "request_id": rid}, cost, rid)
+        def parse(answer: Any, rid: str | None) -> dict[str, Any]:
+            scenes = scenes_from_json(answer, n, flavor, seed=seed, provider=self.name, request_id=rid)
+            return {"scenes": [s.to_dict() for s in scenes]}
 
-        meter = self.meter or CallMeter(None, "", "mv_scenes")
-        result = meter.call(provider=self.name, model=self.model, scene=None, payload=body, fn=call)
+        out = self.ask(SYSTEM_PROMPT, flavor.scene_request(concept, character_description, n), seed=seed,
+                       stage="mv_scenes", parse=parse)
         # A reused answer may predate an edit of the flavor's video_duration, which the request does not carry:
         # the clip length is the flavor's now, not a stored one.
-        return [MVScene(**{**s, "duration": float(flavor.video_duration)}) for s in result.output["scenes"]]
+        return [MVScene(**{**s, "duration": float(flavor.video_duration)}) for s in out["scenes"]]

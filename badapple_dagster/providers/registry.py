@@ -102,10 +102,15 @@ def build_script_writer(spec: ProviderSpec, config: Any, meter: CallMeter | None
         return LocalScriptWriter()
     from .llm import ChatScriptWriter
 
+    return ChatScriptWriter(**_chat_args(spec, config, meter))
+
+
+def _chat_args(spec: ProviderSpec, config: Any, meter: CallMeter | None) -> dict[str, Any]:
+    """Endpoint and key of an OpenAI-compatible chat provider (run config's llm_base_url wins)."""
     default_url, env = LLM_KINDS[spec.kind]
     url = getattr(config, "llm_base_url", "") or base_url(spec.kind, default_url)
-    return ChatScriptWriter(provider=spec.kind, model=spec.model, base_url=url, api_key=api_key(spec.kind, env),
-                            meter=meter)
+    return {"provider": spec.kind, "model": spec.model, "base_url": url, "api_key": api_key(spec.kind, env),
+            "meter": meter}
 
 
 def build_voice(spec: ProviderSpec, config: Any, meter: CallMeter | None) -> Any:
@@ -148,10 +153,7 @@ def build_scene_writer(spec: ProviderSpec, config: Any, meter: CallMeter | None)
         return LocalSceneWriter()
     from .mv_llm import ChatSceneWriter
 
-    default_url, env = LLM_KINDS[spec.kind]
-    url = getattr(config, "llm_base_url", "") or base_url(spec.kind, default_url)
-    return ChatSceneWriter(provider=spec.kind, model=spec.model, base_url=url, api_key=api_key(spec.kind, env),
-                           meter=meter)
+    return ChatSceneWriter(**_chat_args(spec, config, meter))
 
 
 def build_character_artist(spec: ProviderSpec, config: Any, meter: CallMeter | None) -> Any:
