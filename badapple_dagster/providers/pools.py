@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 POOL_PREFIX = "provider/"
 DEFAULT_LIMIT = 4
 MAX_WAIT_INTERVAL = 5.0
+# A call never waits for a slot forever (a pool set to 0, or slots held by a wedged run): after this long it
+# fails as a TIMEOUT, so the chain falls back or the stage fails with that reason instead of hanging the job.
+DEFAULT_MAX_WAIT_SECONDS = 1800.0
 
 
 def pool_name(provider: str) -> str:
@@ -59,8 +62,10 @@ class ProviderSlots:
     thread pool, and each call claims under its own key."""
 
     def __init__(self, instance: Any, run_id: str, step_key: str,
-                 on_wait: Callable[[str], None] | None = None) -> None:
+                 on_wait: Callable[[str], None] | None = None, max_wait: float | None = None) -> None:
         self.instance = instance
+        self.max_wait = max_wait if max_wait is not None else float(
+            os.environ.get("BADAPPLE_PROVIDER_SLOT_WAIT_SECONDS", DEFAULT_MAX_WAIT_SECONDS))
         self.run_id = run_id
         self.step_key = step_key
         self.on_wait = on_wait
@@ -111,13 +116,20 @@ class ProviderSlots:
             self.storage.free_concurrency_slot_for_step(self.run_id, key)
 
     def _acquire(self, pool: str, key: str) -> None:
+        from .errors import TIMEOUT, ProviderError
+
         interval, waited = 0.2, False
+        deadline = time.monotonic() + self.max_wait
         while True:
             status = self.storage.claim_concurrency_slot(pool, self.run_id, key)
             if status.is_claimed:
                 return
             if not any(p.name == pool for p in self.storage.get_pool_limits()):
                 return  # an operator removed the pool's limit while we waited: unlimited now
+            if time.monotonic() > deadline:
+                raise ProviderError(TIMEOUT, pool.removeprefix(POOL_PREFIX),
+                                    f"no free {pool} slot after {self.max_wait:.0f} s (its limit is set on the "
+                                    "Dagster instance: UI > Concurrency)")
             if not waited:
                 waited = True
                 log.info("waiting for a %s slot (%s)", pool, key)

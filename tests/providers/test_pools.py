@@ -87,3 +87,20 @@ def test_limits_parse_and_refuse_nonsense():
     for bad in ("replicate", "replicate=0", "replicate=x"):
         with pytest.raises(ValueError, match="BADAPPLE_PROVIDER_POOLS"):
             configured_limits({"BADAPPLE_PROVIDER_POOLS": bad})
+
+
+def test_a_call_never_waits_for_a_slot_forever(instance):
+    from badapple_dagster.providers.errors import TIMEOUT, ProviderError
+
+    instance.event_log_storage.set_concurrency_slots("provider/stuck", 1)
+    holder = ProviderSlots(instance, "run-a", "video_gen")
+    waiter = ProviderSlots(instance, "run-b", "video_gen", max_wait=0.6)
+    with holder.hold("stuck", "0"):  # e.g. a wedged run keeps the only slot
+        started = time.monotonic()
+        with pytest.raises(ProviderError) as err:
+            with waiter.hold("stuck", "0"):
+                pass
+        assert err.value.code == TIMEOUT and "provider/stuck" in err.value.message
+        assert 0.5 <= time.monotonic() - started < 10
+    info = instance.event_log_storage.get_concurrency_info("provider/stuck")
+    assert not info.claimed_slots and not info.pending_steps, "the timed-out claim left nothing behind"
