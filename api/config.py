@@ -53,8 +53,8 @@ class ApiConfig:
     ws_poll_seconds: float = 1.0  # DB polling interval while Redis pub/sub is unavailable
 
     # Completion-time estimate for POST /api/generate.
-    eta_render_seconds: int = 25
-    eta_seconds_per_job_ahead: int = 30
+    eta_render_seconds: int = 20  # one default ad, submit -> completed, on 2 cores (README benchmarks)
+    eta_seconds_per_job_ahead: int = 10  # ~6 jobs/min at the default 2 concurrent runs
 
     def with_overrides(self, **changes: Any) -> ApiConfig:
         return replace(self, **changes)

@@ -114,7 +114,7 @@ def test_accepted_response_shape(quiet: httpx.Client) -> None:
     assert set(body) == {"job_id", "status", "estimated_completion_time", "message"}
     assert body["status"] == "pending"
     uuid.UUID(body["job_id"])
-    assert isinstance(body["estimated_completion_time"], int) and body["estimated_completion_time"] >= 25
+    assert isinstance(body["estimated_completion_time"], int) and body["estimated_completion_time"] >= 20
     assert body["message"] == "Video generation job created successfully"
 
 
