@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
-from unittest import mock
 
 import httpx
 import pytest
@@ -21,6 +20,7 @@ from api.config import ApiConfig
 from api.main import create_app
 from badapple_dagster.settings import get_settings
 from badapple_dagster.stack import Stack, StackConfig, free_port
+from badapple_dagster.store.jobs import JobStore
 from tests.api.api_support import ClosedPort
 
 
@@ -68,10 +68,23 @@ class InProcessApi:
         self._thread.join(30)
 
 
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    """Exactly ``env`` as os.environ for the block, then the original back."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def stack_settings(stack: StackConfig, **changes: Any) -> Any:
     """The settings the stack's own API runs with (same database, Redis, artifact store and Dagster, in
     either test mode), with ``changes`` applied."""
-    with mock.patch.dict(os.environ, Stack(stack).env(), clear=True):
+    with environment(Stack(stack).env()):
         base = get_settings()
     return dataclasses.replace(base, **changes)
 
@@ -121,3 +134,14 @@ def quiet_api(stack: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> I
     finally:
         api.stop()
         dagster_down.close()
+
+
+@pytest.fixture(scope="module")
+def quiet(quiet_api: InProcessApi) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=quiet_api.url, timeout=60) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def quiet_store(quiet_api: InProcessApi) -> JobStore:
+    return JobStore(quiet_api.config.settings.database_url, migrate=False)

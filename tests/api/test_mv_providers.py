@@ -18,15 +18,6 @@ PROJECT = {"concept": "Robot exploring Austin, Texas",
 STAGES = ["mv_scenes", "character_reference", "mv_clips", "music_video"]
 
 
-@pytest.fixture(scope="module")
-def quiet(quiet_api: Any) -> Any:
-    with httpx.Client(base_url=quiet_api.url, timeout=60) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def quiet_store(quiet_api: Any) -> JobStore:
-    return JobStore(quiet_api.config.settings.database_url, migrate=False)
 
 
 @pytest.fixture

@@ -16,15 +16,6 @@ from badapple_dagster.store.jobs import JobStore
 BRIEF = {"product_name": "Volt Energy Drink", "style": "energetic", "cta_text": "Grab yours today"}
 
 
-@pytest.fixture(scope="module")
-def quiet(quiet_api: Any) -> Any:
-    with httpx.Client(base_url=quiet_api.url, timeout=60) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def quiet_store(quiet_api: Any) -> JobStore:
-    return JobStore(quiet_api.config.settings.database_url, migrate=False)
 
 
 def envelope(resp: httpx.Response, status: int, error: str) -> dict[str, Any]:

@@ -34,15 +34,6 @@ def assert_envelope(resp: httpx.Response, status: int, error: str) -> dict[str, 
     return body
 
 
-@pytest.fixture(scope="module")
-def quiet(quiet_api: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=quiet_api.url, timeout=60) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def quiet_store(quiet_api: Any) -> JobStore:
-    return JobStore(quiet_api.config.settings.database_url, migrate=False)
 
 
 def post(client: httpx.Client, data: dict[str, str] | None = None, files: Any = None) -> httpx.Response:
