@@ -127,3 +127,17 @@ def test_downstream_without_upstream_output_fails_clearly(data_dir, instance):
     assert not result.success
     failed = store.get_job(job.id)
     assert failed.status == "failed" and "Materialize script_gen" in failed.stage("voice_gen").error_message
+
+
+def test_a_japanese_brief_renders_end_to_end(data_dir, instance):
+    # The name becomes the type hero and the end-card title (no product image), the CTA the button: all drawn
+    # with a fallback font that has the glyphs (tests/media/test_fonts.py checks they are not boxes).
+    store, job = make_job(product_name="抹茶ラテ 限定版", style="modern", cta_text="今すぐ購入")
+    assert materialize(instance, job.id).success
+    done = store.get_job(job.id)
+    assert done.status == "completed"
+    info = probe(artifact_store_from_settings().local_path(done.video_key))
+    assert (info.width, info.height, info.video_codec, info.audio_codec) == (1080, 1920, "h264", "aac")
+    assert 10.0 <= info.duration <= 30.0
+    script = artifact_store_from_settings().get_json(f"ads/{job.id}/script_gen/manifest.json")["script"]
+    assert script["product_name"] == "抹茶ラテ 限定版" and script["cta_text"] == "今すぐ購入"
