@@ -45,7 +45,7 @@ def script_gen(
     from ..media.brief import BriefError, build_brief
     from ..media.palette import palette_for
     from ..media.styles import resolve_style
-    from ..providers.stages import costs, provider_metadata, run_providers
+    from ..providers.stages import finish_stage, run_providers
 
     store, art = jobs.get(), artifacts.get()
     with stage_run(context, "script_gen", store, art, progress.reporter(store)) as run:
@@ -69,9 +69,7 @@ def script_gen(
             "image_key": stored.image_key,
             "script": script.to_dict(),
         }
-        uri = art.put_json(run.key("manifest.json"), manifest)
-        stage_cost, job_cost = costs(run)
-        run.complete({"manifest": uri, **outcome.describe(), "cost_usd": stage_cost}, cost_usd=job_cost)
+        uri, provider_meta = finish_stage(run, manifest, outcome)
         return dg.MaterializeResult(
             metadata={
                 "model": script.model,
@@ -85,7 +83,7 @@ def script_gen(
                 "script": dg.MetadataValue.md(script.to_markdown()),
                 "manifest_uri": dg.MetadataValue.url(uri) if uri.startswith("s3") else dg.MetadataValue.path(uri),
                 "duration_s": run.elapsed(),
-                **provider_metadata(outcome, stage_cost, job_cost),
+                **provider_meta,
             }
         )
 
@@ -99,7 +97,7 @@ def voice_gen(
     progress: ProgressResource,
 ) -> dg.MaterializeResult:
     from ..media.models import Script
-    from ..providers.stages import costs, provider_metadata, run_providers
+    from ..providers.stages import finish_stage, run_providers
 
     store, art = jobs.get(), artifacts.get()
     with stage_run(context, "voice_gen", store, art, progress.reporter(store)) as run:
@@ -121,10 +119,7 @@ def voice_gen(
         stored = run.put("voice.wav", wav, "audio/wav")
         manifest = {"job_id": run.job_id, "stage": "voice_gen", "created_at": now_iso(),
                     "voice": {**track.to_dict(), "wav_path": None}, "wav": stored}
-        uri = art.put_json(run.key("manifest.json"), manifest)
-        stage_cost, job_cost = costs(run)
-        run.complete({"manifest": uri, "wav": stored["uri"], **outcome.describe(), "cost_usd": stage_cost},
-                cost_usd=job_cost)
+        _, provider_meta = finish_stage(run, manifest, outcome, wav=stored["uri"])
         return dg.MaterializeResult(
             metadata={
                 "engine": track.provider,
@@ -138,7 +133,7 @@ def voice_gen(
                 "sha256": stored["sha256"],
                 "wav_uri": stored["uri"],
                 "duration_s": run.elapsed(),
-                **provider_metadata(outcome, stage_cost, job_cost),
+                **provider_meta,
             }
         )
 
@@ -155,7 +150,7 @@ def video_gen(
     from ..media.live_scene import LiveScene, rest_preview
     from ..media.live_scene import to_manifest as live_to_manifest
     from ..media.models import Script, VoiceTrack, size_for_aspect
-    from ..providers.stages import costs, provider_metadata, run_providers
+    from ..providers.stages import finish_stage, run_providers
 
     store, art = jobs.get(), artifacts.get()
     with stage_run(context, "video_gen", store, art, progress.reporter(store)) as run:
@@ -194,10 +189,7 @@ def video_gen(
         preview = run.put("contact_sheet.jpg", sheet, "image/jpeg")
         manifest = {"job_id": run.job_id, "stage": "video_gen", "created_at": now_iso(), "aspect_ratio": aspect,
                     "width": size[0], "height": size[1], "clips": stored_clips, "contact_sheet": preview}
-        uri = art.put_json(run.key("manifest.json"), manifest)
-        stage_cost, job_cost = costs(run)
-        run.complete({"manifest": uri, "scenes": len(stored_clips), **outcome.describe(),
-                      "cost_usd": stage_cost}, cost_usd=job_cost)
+        _, provider_meta = finish_stage(run, manifest, outcome, scenes=len(stored_clips))
         return dg.MaterializeResult(
             metadata={
                 "model": outcome.used.model or "pillow-layers+ffmpeg",
@@ -211,7 +203,7 @@ def video_gen(
                 "scene_uris": dg.MetadataValue.json([_scene_uri(c) for c in stored_clips]),
                 "preview": preview_markdown(sheet, "scene contact sheet"),
                 "duration_s": run.elapsed(),
-                **provider_metadata(outcome, stage_cost, job_cost),
+                **provider_meta,
             }
         )
 

@@ -125,7 +125,7 @@ class _Ctx:
           **COMMON)
 def mv_scenes(context: dg.AssetExecutionContext, config: MvConfig, jobs: JobStoreResource,
               artifacts: ArtifactStoreResource, progress: ProgressResource) -> dg.MaterializeResult:
-    from ..providers.stages import costs, provider_metadata, run_providers
+    from ..providers.stages import finish_stage, run_providers
 
     c = _Ctx(context, jobs, config)
     art = artifacts.get()
@@ -144,16 +144,14 @@ def mv_scenes(context: dg.AssetExecutionContext, config: MvConfig, jobs: JobStor
                     "provider": outcome.used.label, "resolved_config": resolved,
                     "scene_request": c.flavor.scene_request(c.project.concept, c.project.character_description,
                                                             len(scenes))}
-        uri = art.put_json(run.key("manifest.json"), manifest)
-        stage_cost, job_cost = costs(run)
-        run.complete({"manifest": uri, **outcome.describe(), "cost_usd": stage_cost}, cost_usd=job_cost)
+        uri, provider_meta = finish_stage(run, manifest, outcome)
         table = "\n".join(f"| {s.sequence} | {s.shot} | {s.prompt[:140]} |" for s in scenes)
         return dg.MaterializeResult(metadata={
             "model": outcome.used.model or "template-v1", "seed": c.seed, "flavor": c.flavor.name,
             "variant": c.variant, "scenes": len(scenes),
             "scene_prompts": dg.MetadataValue.md("| # | shot | prompt |\n|---|---|---|\n" + table),
             "resolved_config": dg.MetadataValue.json(resolved), "manifest_uri": uri,
-            "duration_s": run.elapsed(), **provider_metadata(outcome, stage_cost, job_cost),
+            "duration_s": run.elapsed(), **provider_meta,
         })
 
 
@@ -162,7 +160,7 @@ def mv_scenes(context: dg.AssetExecutionContext, config: MvConfig, jobs: JobStor
           "in the flavor's look.", kinds={"python"}, **COMMON)
 def character_reference(context: dg.AssetExecutionContext, config: MvConfig, jobs: JobStoreResource,
                         artifacts: ArtifactStoreResource, progress: ProgressResource) -> dg.MaterializeResult:
-    from ..providers.stages import costs, provider_metadata, run_providers
+    from ..providers.stages import finish_stage, run_providers
 
     c = _Ctx(context, jobs, config)
     art = artifacts.get()
@@ -186,12 +184,7 @@ def character_reference(context: dg.AssetExecutionContext, config: MvConfig, job
         source = "upload" if outcome is None else ("local-render" if not outcome.used.remote else outcome.used.label)
         manifest = {"project_id": c.project_id, "variant": c.variant, "created_at": now_iso(), "image": stored,
                     "source": source, "model": model}
-        uri = art.put_json(run.key("manifest.json"), manifest)
-        stage_cost, job_cost = costs(run)
-        chain = outcome.describe() if outcome is not None else {"provider": "upload"}
-        run.complete({"manifest": uri, "image": stored["uri"], **chain, "cost_usd": stage_cost}, cost_usd=job_cost)
-        provider = (provider_metadata(outcome, stage_cost, job_cost) if outcome is not None else
-                    {"provider": "upload", "cost_usd": stage_cost, "job_cost_usd": job_cost})
+        _, provider = finish_stage(run, manifest, outcome, image=stored["uri"])
         return dg.MaterializeResult(metadata={
             "model": model, "seed": c.seed, "bytes": stored["bytes"], "sha256": stored["sha256"],
             "image_uri": stored["uri"], "preview": preview_markdown(thumb, "character reference"),
@@ -205,7 +198,7 @@ def character_reference(context: dg.AssetExecutionContext, config: MvConfig, job
 def mv_clips(context: dg.AssetExecutionContext, config: MvConfig, jobs: JobStoreResource,
              artifacts: ArtifactStoreResource, progress: ProgressResource) -> dg.MaterializeResult:
     from ..media.compositor import extract_frame
-    from ..providers.stages import costs, provider_metadata, run_providers
+    from ..providers.stages import finish_stage, run_providers
 
     c = _Ctx(context, jobs, config)
     art = artifacts.get()
@@ -225,16 +218,14 @@ def mv_clips(context: dg.AssetExecutionContext, config: MvConfig, jobs: JobStore
         sheet_info = run.put("contact_sheet.jpg", sheet, "image/jpeg")
         manifest = {"project_id": c.project_id, "variant": c.variant, "created_at": now_iso(), "clips": clips,
                     "contact_sheet": sheet_info, "provider": outcome.used.label}
-        uri = art.put_json(run.key("manifest.json"), manifest)
-        stage_cost, job_cost = costs(run)
-        run.complete({"manifest": uri, **outcome.describe(), "cost_usd": stage_cost}, cost_usd=job_cost)
+        _, provider_meta = finish_stage(run, manifest, outcome)
         return dg.MaterializeResult(metadata={
             "model": outcome.used.model or "pillow-layers+ffmpeg", "seed": c.seed, "clips": len(clips),
             "clip_uris": dg.MetadataValue.json([x["uri"] for x in clips]),
             "bytes": sum(x["bytes"] for x in clips),
             "render_seconds": round(sum(x["render_seconds"] for x in clips), 2),
             "preview": preview_markdown(sheet, "scene clips"), "duration_s": run.elapsed(),
-            **provider_metadata(outcome, stage_cost, job_cost),
+            **provider_meta,
         })
 
 

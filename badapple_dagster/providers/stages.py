@@ -88,6 +88,20 @@ def costs(run: Any) -> tuple[float, float]:
     return ledger.cost(run.job_id, run.stage), ledger.cost(run.job_id)
 
 
+def finish_stage(run: Any, manifest: dict[str, Any], outcome: ChainOutcome[Any] | None,
+                 **data: Any) -> tuple[str, dict[str, Any]]:
+    """Store the stage's manifest and complete it with who produced it and what it cost (stage_data gets
+    ``data`` too); returns (manifest URI, the provider/cost metadata for the MaterializeResult).
+    ``outcome`` None: no provider was asked (the user's own upload)."""
+    uri = run.artifacts.put_json(run.key("manifest.json"), manifest)
+    stage_cost, job_cost = costs(run)
+    chain = outcome.describe() if outcome is not None else {"provider": "upload"}
+    run.complete({"manifest": uri, **data, **chain, "cost_usd": stage_cost}, cost_usd=job_cost)
+    if outcome is None:
+        return uri, {"provider": "upload", "cost_usd": stage_cost, "job_cost_usd": job_cost}
+    return uri, provider_metadata(outcome, stage_cost, job_cost)
+
+
 def provider_metadata(outcome: ChainOutcome[Any], stage_cost: float, job_cost: float) -> dict[str, Any]:
     return {
         "provider": outcome.used.label,
