@@ -17,10 +17,15 @@ FALSE = ("", "0", "false", "no", "off")
 
 
 def wants_dry_run(form: GenerateForm) -> bool:
-    value = form.fields.get("dry_run", "").strip().lower()
-    if value not in TRUE + FALSE:
-        raise ApiError(400, "ValidationError", f"Invalid dry_run {value[:20]!r}", "dry_run is true or false")
-    return value in TRUE
+    return dry_run_flag(form.fields.get("dry_run"))
+
+
+def dry_run_flag(value: str | None) -> bool:
+    """The ``dry_run`` field of any form or body: true/false and the usual spellings, else a 400."""
+    text = (value or "").strip().lower()
+    if text not in TRUE + FALSE:
+        raise ApiError(400, "ValidationError", f"Invalid dry_run {text[:20]!r}", "dry_run is true or false")
+    return text in TRUE
 
 
 def estimate_for(form: GenerateForm) -> dict[str, Any]:

@@ -10,18 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ApiError
 from .mv_providers import unavailable_mv_providers
-
-TRUE = ("1", "true", "yes", "on")
-FALSE = ("", "0", "false", "no", "off")
-
-
-def wants_dry_run(value: str | None) -> bool:
-    text = (value or "").strip().lower()
-    if text not in TRUE + FALSE:
-        raise ApiError(400, "ValidationError", f"Invalid dry_run {text[:20]!r}", "dry_run is true or false")
-    return text in TRUE
 
 
 def estimate_variants(*, concept: str, character_description: str, flavors: list[str],

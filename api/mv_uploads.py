@@ -10,31 +10,25 @@ to sniff safely. Filenames and part Content-Types are ignored: the client choose
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from starlette.requests import Request
 
 from badapple_dagster.media.brief import MAX_IMAGE_BYTES, sniff_image_type
 from badapple_dagster.mv_submission import MAX_AUDIO_BYTES
 
 from .errors import ApiError
-from .form_stream import SNIFF_BYTES, FormSpec, parse_form
+from .form_stream import SNIFF_BYTES, FormSpec, ParsedForm, parse_form
 
 AUDIO_FIELD = "audio"
 IMAGE_FIELD = "reference_image"
 FILE_LIMITS = {AUDIO_FIELD: MAX_AUDIO_BYTES, IMAGE_FIELD: MAX_IMAGE_BYTES}
 TEXT_FIELDS = ("concept", "character_description", "config_flavor", "num_scenes", "video_duration", "seed",
                "scene_provider", "image_provider", "clip_provider", "dry_run")
-ALLOWED_FIELDS = frozenset((*TEXT_FIELDS, *FILE_LIMITS))
 MAX_TEXT_FIELD_BYTES = 4 * 2000 + 64  # 2000 characters of 4-byte UTF-8, the longest legal value
 BODY_OVERHEAD_BYTES = 128 * 1024  # boundaries, part headers and the text fields
 MAX_BODY_BYTES = MAX_AUDIO_BYTES + MAX_IMAGE_BYTES + BODY_OVERHEAD_BYTES
 
 
-@dataclass
-class ProjectForm:
-    fields: dict[str, str] = field(default_factory=dict)
-    files: dict[str, bytes] = field(default_factory=dict)  # empty file parts (no file chosen) are left out
+ProjectForm = ParsedForm  # fields and files (empty file parts, i.e. no file chosen, are left out)
 
 
 def _too_large(name: str, received: str) -> ApiError:
@@ -62,5 +56,4 @@ SPEC = FormSpec(
 
 
 async def parse_project_form(request: Request) -> ProjectForm:
-    parsed = await parse_form(SPEC, request)
-    return ProjectForm(fields=parsed.fields, files=parsed.files)
+    return await parse_form(SPEC, request)

@@ -7,9 +7,11 @@ import functools
 import logging
 import os
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from badapple_dagster.media.models import ASPECT_SIZES
+from badapple_dagster.providers.registry import STAGE_KINDS, ProviderSpec, parse_chain
 
 from .errors import ApiError
 
@@ -56,6 +58,11 @@ def _check_voice(value: str) -> str:
     return voice
 
 
+def is_whole_number(raw: str, low: int, high: int) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²' and '٣', which int() rejects or reads differently."""
+    return raw.isascii() and raw.isdigit() and low <= int(raw) <= high
+
+
 def validate_options(fields: dict[str, str], *, require_keys: bool = True) -> dict[str, Any]:
     """The stored ``options`` of a job. Blocking (may load espeak-ng once): call from a worker thread.
     ``require_keys=False`` (dry runs) accepts chains whose providers have no key here; see unavailable()."""
@@ -68,7 +75,7 @@ def validate_options(fields: dict[str, str], *, require_keys: bool = True) -> di
         options["aspect_ratio"] = aspect
     seed = fields.get("seed", "").strip()
     if seed:
-        if not seed.isascii() or not seed.isdigit() or int(seed) > MAX_SEED:
+        if not is_whole_number(seed, 0, MAX_SEED):
             raise _invalid(f"Invalid seed {seed[:20]!r}", f"The seed is an integer from 0 to {MAX_SEED}")
         options["seed"] = int(seed)
     voice = fields.get("voice", "").strip()
@@ -84,47 +91,56 @@ def validate_options(fields: dict[str, str], *, require_keys: bool = True) -> di
     return options
 
 
+MAX_CHAIN_CHARS = 300
+
+
+def _labels(_raw: str, chain: list[ProviderSpec]) -> str:
+    return ",".join(s.label for s in chain)
+
+
 def validate_providers(fields: dict[str, str], *, require_keys: bool = True) -> dict[str, str]:
-    """Provider chains per stage, normalised (``"replicate, local"`` -> ``"replicate:minimax/video-01,local"``).
+    """The ad's provider chains, normalised (``"replicate, local"`` -> ``"replicate:minimax/video-01,local"``)."""
+    return validate_chains(fields, PROVIDER_FIELDS, require_keys=require_keys)
+
+
+def validate_chains(fields: Mapping[str, str | None], field_stages: Mapping[str, str], *, require_keys: bool = True,
+                    store: Callable[[str, list[ProviderSpec]], str] = _labels) -> dict[str, str]:
+    """Provider chains per form field (``field_stages``: field -> stage), as ``store`` writes them; only the
+    fields that were given.
 
     A chain none of whose providers can run here (every one remote and missing its API key in this server's
     environment) is refused now: the job could only fail. A chain with a usable fallback is accepted; the
     job then renders ``degraded`` and says so."""
-    from badapple_dagster.providers.registry import STAGE_KINDS, parse_chain
-
     chosen: dict[str, str] = {}
-    for name, stage in PROVIDER_FIELDS.items():
-        raw = fields.get(name, "").strip()
+    for name, stage in field_stages.items():
+        raw = (fields.get(name) or "").strip()
         if not raw:
             continue
-        if len(raw) > 300:
-            raise _invalid(f"{name} is too long", "A provider chain is at most 300 characters")
+        if len(raw) > MAX_CHAIN_CHARS:
+            raise _invalid(f"{name} is too long", f"A provider chain is at most {MAX_CHAIN_CHARS} characters")
         try:
             chain = parse_chain(raw, stage)
         except ValueError as exc:
             raise _invalid(f"Invalid {name}", str(exc)) from exc
-        if require_keys and not any(_usable(stage, s) for s in chain):
+        if require_keys and not any(has_key(stage, s) for s in chain):
             missing = sorted({STAGE_KINDS[stage][s.kind][1] or "" for s in chain} - {""})
             raise ApiError(400, "ProviderUnavailable", f"No provider in {name} can run on this server",
                            f"Set {', '.join(missing)} for the API and the run workers, or add a fallback such "
                            "as ',local'")
-        chosen[name] = ",".join(s.label for s in chain)
+        chosen[name] = store(raw, chain)
     return chosen
 
 
-def _usable(stage: str, spec: Any) -> bool:
-    from badapple_dagster.providers.registry import STAGE_KINDS
-
+def has_key(stage: str, spec: ProviderSpec) -> bool:
     env = None if not spec.remote else STAGE_KINDS[stage][spec.kind][1]
     return env is None or bool(os.environ.get(env))
 
 
-def unavailable(options: dict[str, Any]) -> list[str]:
+def unavailable(options: Mapping[str, Any], field_stages: Mapping[str, str] = PROVIDER_FIELDS,
+                label: Callable[[ProviderSpec], str] = lambda s: s.label) -> list[str]:
     """Providers of the chosen chains that have no API key on this server (they would fall back or fail)."""
-    from badapple_dagster.providers.registry import parse_chain
-
-    return [f"{name}: {s.label}" for name, stage in PROVIDER_FIELDS.items() if options.get(name)
-            for s in parse_chain(options[name], stage) if not _usable(stage, s)]
+    return [f"{name}: {label(s)}" for name, stage in field_stages.items() if options.get(name)
+            for s in parse_chain(str(options[name]), stage) if not has_key(stage, s)]
 
 
 def preload_voices() -> None:

@@ -20,13 +20,12 @@ from starlette.requests import Request
 
 from badapple_dagster.media.brief import MAX_IMAGE_BYTES, BriefError, sniff_image_type, validate_image_bytes
 
-from .errors import ApiError
+from .errors import ApiError, brief_error
 from .form_stream import SNIFF_BYTES, FormSpec, parse_form
 
 IMAGE_FIELD = "product_image"
 TEXT_FIELDS = ("product_name", "style", "cta_text", "aspect_ratio", "seed", "voice", "dry_run",
                "script_provider", "voice_provider", "video_provider", "tts_voice")  # options: api/options.py
-ALLOWED_FIELDS = frozenset((*TEXT_FIELDS, IMAGE_FIELD))
 # Text values are short (the longest legal one is 100 characters); 4 KiB leaves room for 4-byte UTF-8.
 MAX_TEXT_FIELD_BYTES = 4096
 # Multipart framing (boundaries, part headers) and the text fields on top of the image.
@@ -57,7 +56,7 @@ def _sniff(head: bytes) -> None:
         try:
             validate_image_bytes(head[:64])
         except BriefError as exc:
-            raise ApiError(400, exc.error, exc.message, exc.details or "") from None
+            raise brief_error(exc) from None
         raise ApiError(400, "InvalidFileType", "Unsupported file type; upload a JPEG, PNG or WebP image")
 
 

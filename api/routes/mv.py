@@ -28,8 +28,9 @@ from badapple_dagster.mv.flavors import DEFAULT_FLAVOR, ResolvedFlavor, list_fla
 from badapple_dagster.mv_submission import check_project_text, create_mv_project, parse_grid
 from badapple_dagster.store.mv import MvProject, MvStore
 
+from ..dry_run import dry_run_flag
 from ..errors import ApiError
-from ..mv_dry_run import estimate_variants, wants_dry_run
+from ..mv_dry_run import estimate_variants
 from ..mv_files import check_mv_key, file_url, serve
 from ..mv_media import render_card, render_clip, resolve_flavor, write_scene_list
 from ..mv_models import (
@@ -57,6 +58,7 @@ from ..mv_providers import validate_mv_providers
 from ..mv_runtime import MvRuntime, get_mv_runtime
 from ..mv_uploads import AUDIO_FIELD, IMAGE_FIELD, ProjectForm, parse_project_form
 from ..mv_views import project_view, sweep_view, variant_refs
+from ..options import is_whole_number
 from ..schemas import ERROR_RESPONSES, ErrorEnvelope
 from ..state import AppState, get_state
 
@@ -159,7 +161,7 @@ def _int_field(form: ProjectForm, name: str, low: int, high: int) -> int | None:
     raw = form.fields.get(name, "").strip()
     if not raw:
         return None  # a browser form sends blank inputs as empty strings
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not is_whole_number(raw, low, high):
         raise ApiError(400, "ValidationError", f"Invalid value for '{name}'", f"A whole number from {low} to {high}")
     return int(raw)
 
@@ -235,7 +237,7 @@ _PROJECT_FORM = {
 async def create_project(request: Request, config_flavor: str | None = FlavorQuery,
                          state: AppState = Depends(get_state)) -> ProjectAccepted | JSONResponse:
     form = await parse_project_form(request)
-    if wants_dry_run(form.fields.get("dry_run")):
+    if dry_run_flag(form.fields.get("dry_run")):
         estimate = await run_in_threadpool(_estimate_project, form, config_flavor)
         return JSONResponse(MvDryRun(**estimate).model_dump())
     if IMAGE_FIELD in form.files:

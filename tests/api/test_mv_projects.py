@@ -80,6 +80,9 @@ def dagster_run(stack: StackConfig, run_id: str) -> dict[str, Any]:
         ({"concept": CONCEPT, "character_description": CHARACTER, "config_flavor": "nope"}, None, "InvalidFlavor"),
         ({"concept": CONCEPT, "character_description": CHARACTER, "num_scenes": "13"}, None, "ValidationError"),
         ({"concept": CONCEPT, "character_description": CHARACTER, "num_scenes": "two"}, None, "ValidationError"),
+        # str.isdigit() accepts these; int() rejects '²' (was a 500) and reads '٣' as 3
+        ({"concept": CONCEPT, "character_description": CHARACTER, "seed": "²"}, None, "ValidationError"),
+        ({"concept": CONCEPT, "character_description": CHARACTER, "num_scenes": "٣"}, None, "ValidationError"),
         ({"concept": CONCEPT, "character_description": CHARACTER, "video_duration": "31"}, None, "ValidationError"),
         ({"concept": CONCEPT, "character_description": CHARACTER, "mode": "music-video"}, None, "ValidationError"),
         ({"concept": CONCEPT, "character_description": CHARACTER},
