@@ -181,7 +181,7 @@ class LocalPipeline:
 
     def video_gen(self) -> None:
         # As the asset does: live stages, animated in the compositor's single encode.
-        self.state["clips"] = scene_renderer.LocalSceneRenderer().paint(
+        self.state["clips"] = scene_renderer.LocalSceneRenderer().scenes(
             self.state["script"],
             self.state["voice"],
             product_image=self.image,

@@ -165,14 +165,11 @@ def video_gen(
         except ValueError as exc:
             raise permanent_failure(str(exc)) from exc
         image = run.local(script_m["image_key"]) if script_m.get("image_key") else None
-        def make_scenes(renderer: Any) -> list[Any]:
-            # The local renderer hands over live stages (animated in compositing's single encode); remote
-            # renderers deliver clips. Both shapes are stored and composited alike.
-            make = getattr(renderer, "paint", None) or renderer.render
-            return make(script, voice, product_image=image, size=size, out_dir=run.work_dir, seed=opts["seed"],
-                        progress=run.progress)
-
-        outcome = run_providers(run, config, "video", make_scenes)
+        # Live stages from the local renderer (animated in compositing's single encode), clips from remote
+        # ones: both are stored and composited alike.
+        outcome = run_providers(run, config, "video", lambda renderer: renderer.scenes(
+            script, voice, product_image=image, size=size, out_dir=run.work_dir, seed=opts["seed"],
+            progress=run.progress))
         stored_clips, frames = [], []
         for scene in outcome.value:
             frame = os.path.join(run.work_dir, f"frame_{scene.index}.jpg")

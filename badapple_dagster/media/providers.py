@@ -1,11 +1,13 @@
 """Provider interfaces, one per stage. The offline (local) providers implement them; remote adapters
-(LLMs, TTS services, Replicate models) will implement the same protocols and be chosen by config."""
+(LLMs, TTS services, Replicate models; badapple_dagster/providers/) implement the same protocols and are
+chosen by config."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Protocol
 
+from .live_scene import LiveScene
 from .models import Brief, Clip, Palette, Script, VoiceTrack
 
 # progress(fraction 0..1, message) — lets a stage report fine-grained progress without knowing about Redis.
@@ -32,9 +34,12 @@ class VoiceProvider(Protocol):
 
 
 class SceneRenderer(Protocol):
+    """``scenes`` is what video_gen calls: clips (remote models) or live stages (the local renderer's painted
+    stills + motion, animated in compositing's single encode); the compositor takes both, mixed too."""
+
     name: str
 
-    def render(
+    def scenes(
         self,
         script: Script,
         voice: VoiceTrack,
@@ -44,4 +49,4 @@ class SceneRenderer(Protocol):
         out_dir: str,
         seed: int,
         progress: ProgressFn = no_progress,
-    ) -> list[Clip]: ...
+    ) -> list[Clip | LiveScene]: ...

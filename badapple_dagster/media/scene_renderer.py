@@ -1,9 +1,10 @@
-"""Offline scene renderer: Pillow paints each scene's layers once, ffmpeg animates and encodes them.
+"""Offline scene renderer: Pillow paints each scene's layers once; ffmpeg animates them.
 
 Per scene: an oversized style background, a hero (the product image, or the product name as a typographic
-badge), the headline and a per-layout extra (proof badge / CTA button) are painted as PNGs; one ffmpeg run
-pans the background with crop expressions, moves/scales the small layers with eased expressions and writes
-a lossless-ish H.264 mezzanine (ultrafast, crf 17) that the compositor joins with transitions.
+badge), the headline and a per-layout extra (proof badge / CTA button) are painted as PNGs, with motion
+expressions that pan the background (crop) and move/scale the small layers (eased). ``paint`` (the
+pipeline's ``scenes``) hands these over as live stages that the compositor animates inside its single
+encode; ``render`` encodes each as a standalone clip (an ultrafast crf-17 mezzanine) for previews and tests.
 """
 
 from __future__ import annotations
@@ -184,10 +185,6 @@ def encode_scene(job: SceneJob, stage: Stage) -> Clip:
     return Clip(job.scene.index, str(clip_path), round(job.plan.duration, 4), job.size[0], job.size[1])
 
 
-def render_scene(job: SceneJob) -> Clip:
-    return encode_scene(job, paint_scene(job))
-
-
 class LocalSceneRenderer:
     """SceneRenderer implemented with Pillow + ffmpeg only (no network, no GPU)."""
 
@@ -260,3 +257,5 @@ class LocalSceneRenderer:
                 clips[clip.index] = clip
                 progress(done / n, f"scene {done} of {n}")
         return [clips[i] for i in sorted(clips)]
+
+    scenes = paint  # SceneRenderer: the pipeline takes live stages from the local renderer

@@ -274,6 +274,8 @@ class ReplicateSceneRenderer:
                 progress(done / n, f"scene {done} of {n} ({self.model})")
         return clips
 
+    scenes = render  # SceneRenderer: generated clips are this renderer's scenes
+
 
 def _aspect(size: tuple[int, int]) -> str:
     w, h = size
