@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 
@@ -14,12 +13,6 @@ FFPROBE = "ffprobe"
 
 class FFmpegError(RuntimeError):
     pass
-
-
-def require_tools() -> None:
-    missing = [t for t in (FFMPEG, FFPROBE) if shutil.which(t) is None]
-    if missing:
-        raise FFmpegError(f"Missing {', '.join(missing)}; run scripts/bootstrap.sh to install the media tools")
 
 
 def run_ffmpeg(args: list[str], *, timeout: float = 600) -> str:

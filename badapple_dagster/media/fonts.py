@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import os
-from pathlib import Path
 
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", os.path.expanduser("~/.local/share/fonts"))
 FALLBACK_REGULAR = "DejaVuSans.ttf"
@@ -43,9 +42,6 @@ def resolve_font(candidates: tuple[str, ...] | list[str]) -> str:
         f"None of the fonts {list(candidates)} nor DejaVu is installed; run scripts/bootstrap.sh"
     )
 
-
-def font_dir_of(path: str) -> str:
-    return str(Path(path).parent)
 
 
 # Whole-text fallbacks, widest coverage of the scripts people write briefs in first; bold faces because most

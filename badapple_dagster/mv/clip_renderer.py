@@ -14,7 +14,9 @@ are uniform with remote ones; off, the file has no audio stream. The music video
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import random
 import tempfile
 import time
@@ -145,6 +147,17 @@ def validate_clip(info: Any, size: tuple[int, int], dur: float, with_audio: bool
 
 # ------------------------------------------------------------------------------------------------ character
 
+@functools.lru_cache(maxsize=4)
+def _cutout_cached(path: str, mtime: float) -> Image.Image:
+    return cutout_subject(path)
+
+
+def _cutout(path: str) -> Image.Image:
+    """Cut out once per reference (the morphology filters take seconds on a large photo and every scene of a
+    project uses the same one); callers get a copy."""
+    return _cutout_cached(path, os.path.getmtime(path)).copy()
+
+
 def _character(refs: list[str], prompt: str, seed: int) -> tuple[CharacterSpec | None, Image.Image | None, str]:
     for path in refs or []:
         meta = read_character_metadata(path)
@@ -152,7 +165,7 @@ def _character(refs: list[str], prompt: str, seed: int) -> tuple[CharacterSpec |
             return CharacterSpec.from_dict(meta["spec"]), None, "card"
     for path in refs or []:
         if Path(path).is_file():
-            return None, cutout_subject(path), "cutout"
+            return None, _cutout(path), "cutout"
     if refs:
         raise FileNotFoundError(f"reference image not found: {refs[0]}")
     # No reference: draw the character the prompt describes ("Character: …" from the scene writer).

@@ -10,7 +10,7 @@ window is painted, so a close-up of the face never allocates the whole 6-frame-t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -577,5 +577,3 @@ def _hand_props(pen: _Pen, spec: CharacterSpec, pose: Pose, j: Joints) -> None:
         pen.d.pieslice([x0, y0, x1, y1], 180, 360, fill=(*col, 255), outline=_outline(col), width=round(pen.line))
 
 
-def turnaround(pose: Pose, **kw: float) -> Pose:
-    return replace(pose, **kw)

@@ -102,30 +102,6 @@ TIMES = (("night", (r"night", r"midnight", r"neon", r"moon", r"dark", r"street l
          ("day", (r"daylight", r"sunlit", r"\bday\b", r"morning", r"noon", r"afternoon", r"bright")))
 
 
-def first_match(text: str, table: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
-    low = text.lower()
-    for key, pats in table:
-        if any(re.search(p, low) for p in pats):
-            return key
-    return None
-
-
-def find_shot(text: str) -> str | None:
-    return first_match(text, tuple((s.key, s.keywords) for s in SHOTS))
-
-
-def find_move(text: str) -> str | None:
-    return first_match(text, tuple((m.key, m.keywords) for m in MOVES))
-
-
-def find_place(text: str) -> str | None:
-    return first_match(text, tuple((p.key, p.keywords) for p in PLACES))
-
-
-def find_time(text: str) -> str | None:
-    return first_match(text, TIMES)
-
-
 def has_word(text: str, *patterns: str) -> bool:
     low = text.lower()
     return any(re.search(p, low) for p in patterns)
