@@ -16,8 +16,10 @@ TERMINAL = ("completed", "failed")
 
 
 def _manifest(artifacts: ArtifactStore, project_id: str, variant: str, stage: str) -> dict[str, Any] | None:
-    key = f"mv/projects/{project_id}/{variant}/{stage}/manifest.json"
-    return artifacts.get_json(key) if artifacts.exists(key) else None
+    try:
+        return artifacts.get_json(f"mv/projects/{project_id}/{variant}/{stage}/manifest.json")
+    except FileNotFoundError:
+        return None
 
 
 def _render_seconds(job: Any) -> float | None:
@@ -76,9 +78,12 @@ def render_html(report: dict[str, Any], artifacts: ArtifactStore) -> str:
     cols = []
     for v in report["variants"]:
         img = ""
-        if v["contact_sheet_key"] and artifacts.exists(v["contact_sheet_key"]):
-            b64 = base64.b64encode(artifacts.get_bytes(v["contact_sheet_key"])).decode()
-            img = f'<img src="data:image/jpeg;base64,{b64}" alt="contact sheet">'
+        if v["contact_sheet_key"]:
+            try:
+                b64 = base64.b64encode(artifacts.get_bytes(v["contact_sheet_key"])).decode()
+                img = f'<img src="data:image/jpeg;base64,{b64}" alt="contact sheet">'
+            except FileNotFoundError:
+                pass  # not rendered (yet): the column shows without a picture
         diff_rows = "".join(
             f"<tr><td>{html.escape(k)}</td><td>{html.escape(json.dumps(d['default']))}</td>"
             f"<td>{html.escape(json.dumps(d['variant']))}</td></tr>"

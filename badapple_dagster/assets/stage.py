@@ -69,12 +69,13 @@ class StageRun:
 
     def manifest(self, stage: str) -> dict[str, Any]:
         key = self.key("manifest.json", stage)
-        if not self.artifacts.exists(key):
+        try:  # one read (a GET on S3), not an exists() check first
+            return self.artifacts.get_json(key)
+        except FileNotFoundError:
             raise permanent_failure(
                 f"Upstream stage {stage!r} has no output for job {self.job_id!r} ({key}). "
                 f"Materialize {stage} for this partition first."
-            )
-        return self.artifacts.get_json(key)
+            ) from None
 
     def local(self, key: str) -> str:
         return self.artifacts.materialize_local(key, self.work_dir)
