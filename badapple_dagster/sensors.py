@@ -18,10 +18,11 @@ from dagster import DagsterEventType, DagsterRunStatus, RunsFilter
 
 from .partitions import AD_JOBS
 from .resources import JobStoreResource, ProgressResource
-from .store.jobs import StageEvent
+from .store.jobs import AD_STAGES, StageEvent
+from .store.mv import MV_STAGES
 
-STAGE_KEYS = ("script_gen", "voice_gen", "video_gen", "compositing",
-              "mv_scenes", "character_reference", "mv_clips", "music_video")
+STAGE_KEYS = (*AD_STAGES, *MV_STAGES)
+FINAL_STAGES = (AD_STAGES[-1], MV_STAGES[-1])  # their materialization carries the video
 EVENT_TYPES = {
     DagsterEventType.STEP_START,
     DagsterEventType.STEP_FAILURE,
@@ -75,8 +76,7 @@ def run_will_be_retried(instance: Any, run: Any) -> bool:
     return True
 
 
-def event_to_stage_event(job_id: str, run_id: str, record: Any, crash: str | None = None,
-                         retrying: bool = False) -> StageEvent | None:
+def event_to_stage_event(job_id: str, run_id: str, record: Any, crash: str | None = None) -> StageEvent | None:
     entry = record.event_log_entry
     ev = entry.dagster_event
     if ev is None:
@@ -92,7 +92,7 @@ def event_to_stage_event(job_id: str, run_id: str, record: Any, crash: str | Non
         if stage not in STAGE_KEYS:
             return None
         meta = {k: getattr(v, "value", v) for k, v in (mat.metadata or {}).items()}
-        final = stage in ("compositing", "music_video")
+        final = stage in FINAL_STAGES
         video_key = meta.get("video_key") if final else None
         data = {k: meta[k] for k in ("provider", "model", "duration_s", "cost_usd") if k in meta}
         cost = meta.get("cost_usd") if final else None
@@ -106,8 +106,6 @@ def event_to_stage_event(job_id: str, run_id: str, record: Any, crash: str | Non
         reason = _error_text(data.error) if data is not None and getattr(data, "error", None) else (
             crash or entry.user_message or "run failed"
         )
-        if retrying:
-            return None  # reported by process_runs as progress on the interrupted stage
         return StageEvent(stage=None, kind="failed", error=f"run failed: {reason}", **base)
     if etype == DagsterEventType.RUN_CANCELED:
         return StageEvent(stage=None, kind="failed", error="run was canceled", **base)
@@ -131,7 +129,9 @@ def process_runs(instance: dg.DagsterInstance, store: Any, reporter: Any, cursor
     for rec in records:
         run = rec.dagster_run
         job_id = job_id_of_run(run.tags)
-        if not job_id or not _is_ad_run(run, job_id, store):
+        # Runs of ad_video_job, mv_video_job and UI runs of the implicit asset job all carry partition tags;
+        # the job store says whether the key is one of ours (a run already followed was checked before).
+        if not job_id or (run.run_id not in run_cursors and not store.job_exists(job_id)):
             continue
         conn = instance.get_records_for_run(run.run_id, cursor=run_cursors.get(run.run_id), of_type=EVENT_TYPES)
         crash = None
@@ -175,12 +175,6 @@ def job_id_of_run(tags: Any) -> str | None:
 
         return mv_job_id(tags["dagster/partition/project"], tags["dagster/partition/flavor"])
     return tags.get("dagster/partition")
-
-
-def _is_ad_run(run: Any, job_id: str, store: Any) -> bool:
-    # Runs of ad_video_job and UI runs of the implicit asset job both carry the partition tag; the job
-    # store tells us whether the key is one of ours.
-    return store.job_exists(job_id)
 
 
 @dg.sensor(
