@@ -17,7 +17,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,7 +36,7 @@ from badapple_dagster.media.models import END_CARD_SECONDS, FPS, size_for_aspect
 from badapple_dagster.media.styles import resolve_style  # noqa: E402
 
 STAGES = ("script_gen", "voice_gen", "video_gen", "compositing")
-FLOOR_CODEC = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-r", str(FPS)]
+FLOOR_CODEC = compositor.DELIVERY_VIDEO  # the floor is the delivery encode itself, whatever it is set to
 BAR_TOTAL = 2.0
 BAR_VIDEO = 0.45
 BAR_COMPOSE = 1.3
@@ -297,28 +296,9 @@ def measure_floor(video: Path) -> tuple[Sample, int]:
     try:
         run_ffmpeg(["-i", str(video), "-an", "-f", "rawvideo", "-pix_fmt", "yuv420p", raw])
         frames = os.path.getsize(raw) // (info.width * info.height * 3 // 2)
-        cmd = [
-            "ffmpeg",
-            "-hide_banner",
-            "-nostdin",
-            "-y",
-            "-loglevel",
-            "error",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "yuv420p",
-            "-s",
-            f"{info.width}x{info.height}",
-            "-r",
-            str(FPS),
-            "-i",
-            raw,
-            *FLOOR_CODEC,
-            "-an",
-            str(out),
-        ]
-        sample = measure(lambda: subprocess.run(cmd, check=True))
+        args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{info.width}x{info.height}", "-r", str(FPS),
+                "-i", raw, *FLOOR_CODEC, "-an", str(out)]
+        sample = measure(lambda: run_ffmpeg(args))
         return sample, frames
     finally:
         Path(raw).unlink(missing_ok=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import subprocess
 import tempfile
 from typing import Any
 
@@ -32,11 +31,14 @@ def decode_to_mono(data: bytes, work_dir: str, name: str, provider: str) -> str:
     dst = os.path.join(work_dir, f"{name}.wav")
     with open(src, "wb") as f:
         f.write(data)
-    proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", src, "-ac", "1",
-                           "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", dst], capture_output=True, text=True,
-                          timeout=120)
-    if proc.returncode != 0 or not os.path.exists(dst) or os.path.getsize(dst) <= 44:
-        raise ProviderError(PROVIDER_ERROR, provider, f"returned audio ffmpeg cannot decode: {proc.stderr[-300:]}")
+    from ..media.ffmpeg import FFmpegError, run_ffmpeg
+
+    try:
+        run_ffmpeg(["-i", src, "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", dst], timeout=120)
+    except FFmpegError as exc:
+        raise ProviderError(PROVIDER_ERROR, provider, f"returned audio ffmpeg cannot decode: {exc}") from exc
+    if not os.path.exists(dst) or os.path.getsize(dst) <= 44:
+        raise ProviderError(PROVIDER_ERROR, provider, "returned audio ffmpeg cannot decode: no samples")
     return dst
 
 
