@@ -40,10 +40,6 @@ def hot_key(job_id: str) -> str:
     return f"job:{job_id}"
 
 
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None
-
-
 def progress_message(job: JobRecord, ev: StageEvent) -> dict[str, Any]:
     """The seed's progress message (job_id, stage, progress, status, message, timestamp) plus extras:
     ``seq`` for ordering, ``stage_status``/``stage_progress`` for the stage itself."""
@@ -90,22 +86,22 @@ class ProgressReporter:
         self.store = store
         self.redis = redis_client
 
-    def emit(self, ev: StageEvent, *, previous_status: str | None = None) -> JobRecord | None:
-        if previous_status is None and self.redis is not None:
-            before = self.store.get_job(ev.job_id)
-            previous_status = before.status if before else None
+    def emit(self, ev: StageEvent) -> JobRecord | None:
         job = self.store.apply_event(ev)
         if job is None:
             return None
         if self.redis is not None:
             try:
-                self._publish(job, ev, status_changed=job.status != previous_status)
+                # previous_status was read under the job row's lock, so two writers cannot both (or neither)
+                # announce the same status change.
+                self._publish(job, ev, status_changed=job.status != job.previous_status)
             except Exception as exc:  # Redis down must not fail a render; the store already has the truth
                 log.warning("could not publish progress for %s: %s", ev.job_id, exc)
         return job
 
     def _publish(self, job: JobRecord, ev: StageEvent, *, status_changed: bool) -> None:
         prog = progress_message(job, ev)
+        prog_json = json.dumps(prog)
         pipe = self.redis.pipeline(transaction=False)
         pipe.hset(
             hot_key(job.id),
@@ -117,12 +113,12 @@ class ProgressReporter:
                 "message": prog["message"],
                 "seq": ev.seq,
                 "updated_at": datetime.now(UTC).isoformat(),
-                "data": json.dumps(prog),
+                "data": prog_json,
             },
         )
         pipe.expire(hot_key(job.id), HOT_STATUS_TTL_SECONDS)
-        pipe.publish(PROGRESS_CHANNEL, json.dumps(prog))
-        pipe.publish(job_channel(job.id), json.dumps(prog))
+        pipe.publish(PROGRESS_CHANNEL, prog_json)
+        pipe.publish(job_channel(job.id), prog_json)
         if status_changed or ev.kind in ("completed", "failed"):
             status = json.dumps(status_message(job, ev))
             pipe.publish(STATUS_CHANNEL, status)

@@ -94,7 +94,7 @@ class ProgressResource(dg.ConfigurableResource):
 class SilentReporter(ProgressReporter):
     """Reports nothing: the sensor is the only path."""
 
-    def emit(self, ev: StageEvent, *, previous_status: str | None = None) -> JobRecord | None:
+    def emit(self, ev: StageEvent) -> JobRecord | None:
         return None
 
 

@@ -75,6 +75,8 @@ class JobRecord:
     seq: int
     stages: list[StageRecord] = field(default_factory=list)
     degraded: bool = False  # a fallback provider produced at least one stage
+    # Set by apply_event: the status before the event, read under the row lock (did this event change it?).
+    previous_status: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def progress(self) -> int:
@@ -319,7 +321,10 @@ class JobStore:
             if not applied:
                 return None
             self._derive_job(conn, ev, ts)
-        return self.get_job(ev.job_id)
+        job = self.get_job(ev.job_id)
+        if job is not None:
+            job.previous_status = job_row["status"]
+        return job
 
     def _apply_stage(self, conn: Any, ev: StageEvent, ts: datetime) -> bool:
         values: dict[str, Any] = {"seq": ev.seq}
