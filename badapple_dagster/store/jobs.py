@@ -246,15 +246,15 @@ class JobStore:
         if status:
             q = q.where(jobs.c.status == status)
         with self.engine.connect() as conn:
-            rows = list(conn.execute(q).mappings())
-            ids = [r["id"] for r in rows]
-            by_job: dict[str, list[Any]] = {i: [] for i in ids}
-            if ids:
-                for s in conn.execute(
-                    select(stages).where(stages.c.job_id.in_(ids)).order_by(stages.c.id)
-                ).mappings():
-                    by_job[s["job_id"]].append(s)
-        return [_job_from_row(r, by_job[r["id"]]) for r in rows]
+            return _with_stages(conn, list(conn.execute(q).mappings()))
+
+    def get_jobs(self, job_ids: list[str]) -> list[JobRecord]:
+        """The jobs that exist among ``job_ids``, in that order: two queries whatever the count."""
+        if not job_ids:
+            return []
+        with self.engine.connect() as conn:
+            found = {r["id"]: r for r in conn.execute(select(jobs).where(jobs.c.id.in_(job_ids))).mappings()}
+            return _with_stages(conn, [found[i] for i in job_ids if i in found])
 
     def count_jobs(self, status: str | None = None) -> int:
         q = select(func.count()).select_from(jobs)
@@ -286,7 +286,7 @@ class JobStore:
         )
         with self.engine.connect() as conn:
             ids = [r[0] for r in conn.execute(q)]
-        return [j for j in (self.get_job(i) for i in ids) if j is not None]
+        return self.get_jobs(ids)
 
     def fail_job(self, job_id: str, reason: str, *, seq: int | None = None) -> JobRecord | None:
         """Fail a job as a whole (e.g. it could not be launched within the bound)."""
@@ -407,6 +407,15 @@ class JobStore:
         elif job["status"] != "failed":
             values["status"] = "pending"
         conn.execute(update(jobs).where(jobs.c.id == ev.job_id).values(**values))
+
+
+def _with_stages(conn: Any, rows: list[Any]) -> list[JobRecord]:
+    """Job rows -> records, with all their stages fetched in one query."""
+    by_job: dict[str, list[Any]] = {r["id"]: [] for r in rows}
+    if by_job:
+        for s in conn.execute(select(stages).where(stages.c.job_id.in_(list(by_job))).order_by(stages.c.id)).mappings():
+            by_job[s["job_id"]].append(s)
+    return [_job_from_row(r, by_job[r["id"]]) for r in rows]
 
 
 def _job_from_row(row: Any, stage_rows: list[Any]) -> JobRecord:

@@ -105,11 +105,9 @@ class MvStore:
                 return None
             vrows = list(conn.execute(select(mv_variants).where(mv_variants.c.project_id == project_id)
                                       .order_by(mv_variants.c.variant)).mappings())
-        variants = []
-        for v in vrows:
-            job = self.jobs.get_job(v["job_id"])
-            if job is not None:
-                variants.append(MvVariant(v["variant"], v["flavor"], json.loads(v["overrides"]), job))
+        found = {j.id: j for j in self.jobs.get_jobs([v["job_id"] for v in vrows])}
+        variants = [MvVariant(v["variant"], v["flavor"], json.loads(v["overrides"]), found[v["job_id"]])
+                    for v in vrows if v["job_id"] in found]
         return MvProject(
             id=row["id"], created_at=row["created_at"], concept=row["concept"],
             character_description=row["character_description"], audio_key=row["audio_key"],
