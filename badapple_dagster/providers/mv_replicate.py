@@ -11,10 +11,8 @@ stage reuses what was paid for. Clips are conformed to exactly what the offline 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,10 +22,8 @@ from ..media.providers import ProgressFn, no_progress
 from ..mv.clip_renderer import ClipInfo
 from ..mv.flavors import ResolvedFlavor
 from ..mv.providers import clip_path
-from .errors import PROVIDER_ERROR, ProviderError
-from .ledger import CallMeter, CallResult
-from .pricing import Usage, cost_usd
-from .replicate import ReplicateClient, build_input, output_urls, validate_video
+from .ledger import CallMeter
+from .replicate import ReplicateClient, build_input, check_video, predict_file
 
 # Replicate's Imagen 4 knows three moderation levels; the flavor schema keeps the original system's four names.
 IMAGEN_SAFETY = {"block_low_and_above": "block_low_and_above", "block_medium_and_above": "block_medium_and_above",
@@ -88,42 +84,6 @@ def reference_data_uri(path: str, max_side: int = 1024) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def ledger_payload(inputs: dict[str, Any]) -> dict[str, Any]:
-    """Inline images are megabytes and fully determined by their bytes: the idempotency key hashes them."""
-    def small(v: Any) -> Any:
-        if isinstance(v, str) and v.startswith("data:"):
-            return "sha256:" + hashlib.sha256(v.encode()).hexdigest()
-        if isinstance(v, list):
-            return [small(x) for x in v]
-        return v
-    return {k: small(v) for k, v in inputs.items()}
-
-
-def predict_file(client: ReplicateClient, meter: CallMeter, model: str, inputs: dict[str, Any], *,
-                 scene: int | None, raw_path: str, check: Callable[[str, str], dict[str, Any]],
-                 keep_as: str) -> dict[str, Any]:
-    """Run one prediction and download its first output to ``raw_path``; ``check(path, prediction id)``
-    validates the file and returns its facts (``seconds`` of video are what per-second prices bill). A stored
-    output with the same inputs is restored instead, for free."""
-    def call() -> CallResult:
-        pred = client.run(model, inputs)
-        urls = output_urls(pred.output)
-        if not urls:
-            raise ProviderError(PROVIDER_ERROR, "replicate", f"prediction {pred.id} succeeded with no output",
-                                request_id=pred.id)
-        client.download(urls[0], raw_path)
-        facts = check(raw_path, pred.id)
-        key = meter.keep_file(f"{keep_as}_{pred.id}{facts.get('ext', '')}", raw_path)
-        cost = cost_usd("replicate", model, Usage(output_seconds=float(facts.get("seconds", 0.0)), predictions=1))
-        return CallResult({"file_key": key, "prediction": pred.id, **facts}, cost, pred.id)
-
-    res = meter.call(provider="replicate", model=model, scene=scene, payload=ledger_payload(inputs), fn=call,
-                     reusable=lambda o: meter.has_file(o.get("file_key")))
-    if res.reused:
-        meter.restore_file(res.output["file_key"], raw_path)
-    return res.output
-
-
 def _check_image(path: str, request_id: str) -> dict[str, Any]:
     from PIL import Image
 
@@ -133,10 +93,6 @@ def _check_image(path: str, request_id: str) -> dict[str, Any]:
     with Image.open(path) as im:
         fmt = (im.format or "png").lower()
     return {"width": width, "height": height, "ext": "." + ("jpg" if fmt == "jpeg" else fmt)}
-
-
-def _check_video(path: str, request_id: str) -> dict[str, Any]:
-    return {"seconds": validate_video(path, request_id), "ext": ".mp4"}
 
 
 class ReplicateCharacterArtist:
@@ -185,7 +141,7 @@ class ReplicateClipRenderer:
         seq = int(scene["sequence"])
         inputs, used = clip_input(self.model, scene, flavor, seed=seed + seq, reference_uri=reference_uri)
         raw = os.path.join(out_dir, f"raw_{seq:03d}.mp4")
-        facts = predict_file(self.client, meter, self.model, inputs, scene=seq, raw_path=raw, check=_check_video,
+        facts = predict_file(self.client, meter, self.model, inputs, scene=seq, raw_path=raw, check=check_video,
                              keep_as=f"scene_{seq:03d}")
         size = ASPECT_SIZES[flavor.video_aspect_ratio]
         frames = round(float(scene["duration"]) * FPS)

@@ -10,6 +10,7 @@ the compositor.
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
 import mimetypes
 import os
@@ -206,6 +207,46 @@ def scene_prompt(script: Script, index: int) -> str:
             f"no logos.")
 
 
+def ledger_payload(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Inline images are megabytes and fully determined by their bytes: the idempotency key hashes them."""
+    def small(v: Any) -> Any:
+        if isinstance(v, str) and v.startswith("data:"):
+            return "sha256:" + hashlib.sha256(v.encode()).hexdigest()
+        if isinstance(v, list):
+            return [small(x) for x in v]
+        return v
+    return {k: small(v) for k, v in inputs.items()}
+
+
+def predict_file(client: ReplicateClient, meter: CallMeter, model: str, inputs: dict[str, Any], *,
+                 scene: int | None, raw_path: str, check: Callable[[str, str], dict[str, Any]],
+                 keep_as: str) -> dict[str, Any]:
+    """Run one prediction and download its first output to ``raw_path``; ``check(path, prediction id)``
+    validates the file and returns its facts (``seconds`` of video are what per-second prices bill). A stored
+    output with the same inputs is restored instead, for free."""
+    def call() -> CallResult:
+        pred = client.run(model, inputs)
+        urls = output_urls(pred.output)
+        if not urls:
+            raise ProviderError(PROVIDER_ERROR, "replicate", f"prediction {pred.id} succeeded with no output",
+                                request_id=pred.id)
+        client.download(urls[0], raw_path)
+        facts = check(raw_path, pred.id)
+        key = meter.keep_file(f"{keep_as}_{pred.id}{facts.get('ext', '')}", raw_path)
+        cost = cost_usd("replicate", model, Usage(output_seconds=float(facts.get("seconds", 0.0)), predictions=1))
+        return CallResult({"file_key": key, "prediction": pred.id, **facts}, cost, pred.id)
+
+    res = meter.call(provider="replicate", model=model, scene=scene, payload=ledger_payload(inputs), fn=call,
+                     reusable=lambda o: meter.has_file(o.get("file_key")))
+    if res.reused:
+        meter.restore_file(res.output["file_key"], raw_path)
+    return res.output
+
+
+def check_video(path: str, request_id: str) -> dict[str, Any]:
+    return {"seconds": validate_video(path, request_id), "ext": ".mp4"}
+
+
 class ReplicateSceneRenderer:
     """``SceneRenderer``: one generated clip per scene, fetched, validated and normalised."""
 
@@ -220,37 +261,18 @@ class ReplicateSceneRenderer:
         self.concurrency = concurrency
 
     def _clip(self, script: Script, index: int, frames: int, size: tuple[int, int], aspect: str,
-              image: str | None, seed: int, out_dir: str) -> Clip:
+              image_uri: str | None, seed: int, out_dir: str) -> Clip:
         meter = self.meter or CallMeter(None, "", "video_gen")
         role = script.scenes[index].role
         inputs = build_input(self.model, prompt=scene_prompt(script, index), aspect_ratio=aspect,
                              duration=frames / FPS, seed=seed + index,
-                             image=data_uri(image) if image and role in ("hook", "cta") else None,
+                             image=image_uri if role in ("hook", "cta") else None,
                              negative_prompt=self.negative_prompt)
         raw = os.path.join(out_dir, f"raw_{index:02d}.mp4")
-
-        def call() -> CallResult:
-            pred = self.client.run(self.model, inputs)
-            urls = output_urls(pred.output)
-            if not urls:
-                raise ProviderError(PROVIDER_ERROR, "replicate", f"prediction {pred.id} succeeded with no output",
-                                    request_id=pred.id)
-            self.client.download(urls[0], raw)
-            seconds = validate_video(raw, pred.id)
-            key = meter.keep_file(f"scene_{index:02d}_{pred.id}.mp4", raw, "video/mp4")
-            cost = cost_usd("replicate", self.model, Usage(output_seconds=seconds, predictions=1))
-            return CallResult({"clip_key": key, "prediction": pred.id, "seconds": seconds}, cost, pred.id)
-
-        # The data URI is large and fully determined by the image bytes: hash it rather than store it.
-        payload = {**inputs, **({"image_sha": _sha(image)} if image else {})}
-        payload = {k: v for k, v in payload.items() if not (isinstance(v, str) and v.startswith("data:"))
-                   and k != "reference_images"}
-        res = meter.call(provider="replicate", model=self.model, scene=index, payload=payload, fn=call,
-                         reusable=lambda o: meter.has_file(o.get("clip_key")))
-        if res.reused:
-            meter.restore_file(res.output["clip_key"], raw)
+        facts = predict_file(self.client, meter, self.model, inputs, scene=index, raw_path=raw, check=check_video,
+                             keep_as=f"scene_{index:02d}")
         dest = os.path.join(out_dir, f"clip_{index:02d}.mp4")
-        normalise_clip(raw, dest, size=size, frames=frames, src_duration=float(res.output["seconds"]))
+        normalise_clip(raw, dest, size=size, frames=frames, src_duration=float(facts["seconds"]))
         return Clip(index, dest, round(frames / FPS, 4), size[0], size[1])
 
     def render(self, script: Script, voice: VoiceTrack, *, product_image: str | None, size: tuple[int, int],
@@ -264,8 +286,9 @@ class ReplicateSceneRenderer:
         os.makedirs(out_dir, exist_ok=True)
         aspect = _aspect(size)
         n = len(plans)
+        image_uri = data_uri(product_image) if product_image else None  # read once, sent with hook and CTA
         work: Callable[[int], Clip] = lambda i: self._clip(script, i, plans[i].frames, size, aspect,  # noqa: E731
-                                                           product_image, seed, out_dir)
+                                                           image_uri, seed, out_dir)
         clips: list[Clip] = []
         # Predictions are remote and slow: run the scenes concurrently; normalising is cheap in comparison.
         with ThreadPoolExecutor(max(1, min(self.concurrency, n))) as pool:
@@ -283,7 +306,3 @@ def _aspect(size: tuple[int, int]) -> str:
     return f"{w // g}:{h // g}"
 
 
-def _sha(path: str) -> str:
-    from ..artifacts import sha256_file
-
-    return sha256_file(path)
