@@ -13,10 +13,12 @@ from typing import Any
 
 import httpx
 
+from badapple_dagster.names import AD_JOB_NAME, AD_JOBS
+
 LOCATION_NAME = "badapple"
 REPOSITORY_NAME = "__repository__"  # the repository name of Definitions-based code
-JOB_NAME = "ad_video_job"
-PARTITIONS_DEF_NAME = "ad_jobs"
+JOB_NAME = AD_JOB_NAME
+PARTITIONS_DEF_NAME = AD_JOBS
 JOB_ID_TAG = "badapple/job_id"
 PARTITION_TAG = "dagster/partition"
 

@@ -19,15 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from badapple_dagster.assets.mv import MUSIC_JOBS, MV_FLAVORS
 from badapple_dagster.mv_submission import mv_partition_key, mv_run_tags
+from badapple_dagster.names import MUSIC_JOBS, MV_FLAVORS, MV_JOB_NAME
 from badapple_dagster.providers.registry import provider_run_tags
 from badapple_dagster.store.jobs import JobRecord
 from badapple_dagster.store.mv import mv_job_id
 
 from .dagster_client import JOB_ID_TAG, JOB_NAME, PARTITION_TAG, PARTITIONS_DEF_NAME
-
-MV_JOB_NAME = "mv_video_job"
 
 
 class UnlaunchableJob(ValueError):

@@ -18,8 +18,8 @@ def estimate_variants(*, concept: str, character_description: str, flavors: list
                       has_reference_image: bool = False) -> dict[str, Any]:
     """Blocking (reads the flavor files): call from a worker thread. ``options``: the project's validated
     options (num_scenes, seed, provider chains)."""
-    from badapple_dagster.assets.mv import MV_PROVIDER_OPTIONS, apply_overrides
-    from badapple_dagster.mv.flavors import load_flavor
+    from badapple_dagster.mv.flavors import apply_overrides, load_flavor
+    from badapple_dagster.names import MV_PROVIDER_OPTIONS
     from badapple_dagster.providers.mv_estimate import estimate_mv
     from badapple_dagster.store.mv import variant_key
 

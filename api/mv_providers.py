@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from badapple_dagster.assets.mv import MV_PROVIDER_OPTIONS
+from badapple_dagster.names import MV_PROVIDER_OPTIONS
 
 from .options import unavailable, validate_chains
 

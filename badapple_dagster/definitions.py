@@ -12,6 +12,7 @@ import dagster as dg
 
 from .assets.ad import AD_ASSETS
 from .assets.mv import MV_ASSETS
+from .names import AD_JOB_NAME, MV_JOB_NAME
 from .resources import JobStoreResource, ProgressResource, default_artifact_resource
 from .sensors import job_progress_sensor
 
@@ -19,12 +20,12 @@ from .sensors import job_progress_sensor
 # orchestration overhead near 0.5 s. Set on Definitions so UI "Materialize" runs (the implicit asset job)
 # use it too.
 ad_video_job = dg.define_asset_job(
-    "ad_video_job",
+    AD_JOB_NAME,
     selection=dg.AssetSelection.assets(*AD_ASSETS),
     description="Brief -> script -> voice -> scene clips -> final ad, for one job (partition).",
 )
 mv_video_job = dg.define_asset_job(
-    "mv_video_job",
+    MV_JOB_NAME,
     selection=dg.AssetSelection.assets(*MV_ASSETS),
     description="Concept -> scenes -> character reference -> clips -> beat-cut music video, per project x flavor.",
 )

@@ -9,8 +9,9 @@ import uuid
 from typing import Any
 
 from .artifacts import ArtifactStore
-from .assets.mv import MUSIC_JOBS, MV_FLAVORS, SWEEPABLE
 from .media.brief import BriefError, normalize_image
+from .mv.flavors import SWEEPABLE
+from .names import MUSIC_JOBS, MV_FLAVORS
 from .settings import scratch_dir
 from .store.mv import MvProject, MvStore
 

@@ -2,5 +2,6 @@
 
 import dagster as dg
 
-AD_JOBS = "ad_jobs"
+from .names import AD_JOBS
+
 ad_jobs_partitions = dg.DynamicPartitionsDefinition(name=AD_JOBS)

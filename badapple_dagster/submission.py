@@ -9,7 +9,7 @@ from typing import Any
 
 from .artifacts import ArtifactStore, ad_key
 from .media.brief import normalize_image, validate_fields
-from .partitions import AD_JOBS
+from .names import AD_JOBS
 from .settings import scratch_dir
 from .store.jobs import JobRecord, JobStore
 

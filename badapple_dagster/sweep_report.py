@@ -28,8 +28,7 @@ def _render_seconds(job: Any) -> float | None:
 
 
 def build_report(project: MvProject, artifacts: ArtifactStore, sweep_id: str) -> dict[str, Any]:
-    from .assets.mv import apply_overrides
-    from .mv.flavors import FlavorError, load_flavor
+    from .mv.flavors import FlavorError, apply_overrides, load_flavor
 
     default = load_flavor("default")
     variants = []

@@ -258,8 +258,8 @@ async def get_project(project_id: str, state: AppState = Depends(get_state)) -> 
 
 
 def _check_grid(grid: dict[str, list[Any]] | None) -> list[dict[str, Any]]:
-    from badapple_dagster.assets.mv import SWEEPABLE
     from badapple_dagster.mv.flavor_schema import check_file
+    from badapple_dagster.mv.flavors import SWEEPABLE
 
     points = parse_grid(grid)  # BriefError (400) for keys that cannot be swept or non-numbers
     for key, values in (grid or {}).items():

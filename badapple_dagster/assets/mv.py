@@ -6,13 +6,14 @@ dimensions), so two flavors of one project never overwrite each other: outputs l
 partition key, so a UI re-materialization regenerates that project.
 """
 
-import dataclasses
 import os
 from typing import Any
 
 import dagster as dg
 from pydantic import Field
 
+from ..mv.flavors import apply_overrides
+from ..names import MUSIC_JOBS, MV_FLAVORS, MV_PROVIDER_OPTIONS
 from ..resources import ArtifactStoreResource, JobStoreResource, ProgressResource
 from ..store.mv import MvStore, mv_job_id
 from .stage import (
@@ -25,16 +26,9 @@ from .stage import (
     stage_run,
 )
 
-MUSIC_JOBS = "music_jobs"
-MV_FLAVORS = "mv_flavors"
 music_jobs_partitions = dg.DynamicPartitionsDefinition(name=MUSIC_JOBS)
 mv_flavor_partitions = dg.DynamicPartitionsDefinition(name=MV_FLAVORS)
 mv_partitions = dg.MultiPartitionsDefinition({"project": music_jobs_partitions, "flavor": mv_flavor_partitions})
-
-# Sweepable knobs: where each lives in a flavor and which provider argument it drives.
-SWEEPABLE = {"number_of_scenes": "parameters", "video_duration": "image_params",
-             "video_aspect_ratio": "image_params", "camera_angle": "parameters",
-             "video_characteristics": "parameters", "character_characteristics": "parameters"}
 
 COMMON: dict[str, Any] = {
     "partitions_def": mv_partitions,
@@ -59,7 +53,6 @@ class MvConfig(dg.Config):
 
 
 # Stored in a project's options by the API / CLI and filled into blank run-config fields at run time.
-MV_PROVIDER_OPTIONS = {"scene_provider": "scene", "image_provider": "image", "clip_provider": "clip"}
 
 
 def with_project_providers(config: MvConfig, options: dict[str, Any], flavor: Any) -> MvConfig:
@@ -76,18 +69,6 @@ def with_project_providers(config: MvConfig, options: dict[str, Any], flavor: An
         except ValueError:
             update[name] = spec
     return config.model_copy(update=update)
-
-
-def apply_overrides(flavor: Any, overrides: dict[str, Any]) -> Any:
-    """A ResolvedFlavor with a sweep grid point applied (only the SWEEPABLE keys)."""
-    files: dict[str, dict[str, Any]] = {}
-    for key, value in overrides.items():
-        if key not in SWEEPABLE:
-            raise ValueError(f"cannot sweep {key!r}; sweepable keys: {', '.join(sorted(SWEEPABLE))}")
-        fname = SWEEPABLE[key]
-        files.setdefault(fname, dict(getattr(flavor, fname)))[key] = value
-    return dataclasses.replace(flavor, **files) if files else flavor
-
 
 
 class _Ctx:

@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -269,3 +269,20 @@ def validate_all(root: str | Path | None = None) -> dict[str, str | None]:
         except FlavorError as exc:
             out[name] = str(exc)
     return out
+
+
+# Sweepable knobs: where each lives in a flavor and which provider argument it drives.
+SWEEPABLE = {"number_of_scenes": "parameters", "video_duration": "image_params",
+             "video_aspect_ratio": "image_params", "camera_angle": "parameters",
+             "video_characteristics": "parameters", "character_characteristics": "parameters"}
+
+
+def apply_overrides(flavor: Any, overrides: dict[str, Any]) -> Any:
+    """A ResolvedFlavor with a sweep grid point applied (only the SWEEPABLE keys)."""
+    files: dict[str, dict[str, Any]] = {}
+    for key, value in overrides.items():
+        if key not in SWEEPABLE:
+            raise ValueError(f"cannot sweep {key!r}; sweepable keys: {', '.join(sorted(SWEEPABLE))}")
+        fname = SWEEPABLE[key]
+        files.setdefault(fname, dict(getattr(flavor, fname)))[key] = value
+    return replace(flavor, **files) if files else flavor
